@@ -1,0 +1,359 @@
+"""The one settings module, configured by environment variables.
+
+With nothing set the service runs on an embedded default (SQLite, files and
+a Celery broker under ``DATA_DIR``) so ``make run`` works on a fresh machine.
+``DATABASE_URL``, ``REDIS_URL``/``CELERY_BROKER_URL`` and ``S3_BUCKET`` move
+the same code onto PostgreSQL, Redis and S3-compatible storage. README.md
+lists every variable.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from cryptography.fernet import Fernet
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from hatecrime import env
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env.string("DATA_DIR", str(BASE_DIR / "data")))
+
+DEBUG = env.boolean("DEBUG", default=False)
+EMBEDDED = not env.is_set("DATABASE_URL")
+
+
+def _development_secrets() -> dict[str, str]:
+    """Keys for the embedded default only, generated once and kept in DATA_DIR.
+
+    A deployment (DATABASE_URL set, DEBUG off) must provide its own keys; we
+    refuse to start rather than invent keys nobody has a copy of.
+    """
+    if not (EMBEDDED or DEBUG):
+        raise ImproperlyConfigured(
+            "SECRET_KEY, FIELD_ENCRYPTION_KEYS and BLIND_INDEX_KEY must be set "
+            "when DATABASE_URL is set and DEBUG is off."
+        )
+    path = DATA_DIR / "development-secrets.json"
+    if path.exists():
+        loaded: dict[str, str] = json.loads(path.read_text())
+        return loaded
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    generated = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "BLIND_INDEX_KEY": secrets.token_urlsafe(32),
+    }
+    path.write_text(json.dumps(generated))
+    path.chmod(0o600)
+    return generated
+
+
+def _secret(name: str) -> str:
+    return env.string(name) or _development_secrets()[name]
+
+
+SECRET_KEY = _secret("SECRET_KEY")
+# Field encryption keys, newest first: new values are encrypted with the first
+# key, any listed key decrypts (MultiFernet), so keys rotate without downtime.
+FIELD_ENCRYPTION_KEYS = [k for k in _secret("FIELD_ENCRYPTION_KEYS").split(",") if k.strip()]
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key.strip())
+    except ValueError as exc:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS must be comma-separated Fernet keys "
+            "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())')"
+        ) from exc
+# Key for blind indexes (keyed hashes of normalised email and phone) used to
+# spot a repeat victim without comparing plaintext.
+BLIND_INDEX_KEY = _secret("BLIND_INDEX_KEY")
+
+ALLOWED_HOSTS = env.string_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.string_list("CSRF_TRUSTED_ORIGINS")
+SITE_URL = env.string("SITE_URL", "http://127.0.0.1:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "privacy",
+    "audit",
+    "evidence",
+    "reports",
+    "referrals",
+    "grants",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "reports.middleware.PrivatePublicPagesMiddleware",
+]
+
+ROOT_URLCONF = env.string("ROOT_URLCONF", "hatecrime.urls")
+WSGI_APPLICATION = "hatecrime.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "reports.context_processors.public_site",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+if EMBEDDED:
+    DATABASES: dict[str, Any] = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "db.sqlite3",
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
+    }
+else:
+    try:
+        DATABASES = {
+            "default": dj_database_url.parse(
+                env.string("DATABASE_URL"),
+                conn_max_age=env.integer("DATABASE_CONN_MAX_AGE", 60, minimum=0),
+                conn_health_checks=True,
+            )
+        }
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"DATABASE_URL cannot be parsed: {exc}") from exc
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache (rate limits, lockouts) -----------------------------------------
+REDIS_URL = env.string("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.string("CACHE_KEY_PREFIX", "hatecrime"),
+        }
+    }
+else:
+    # Shared by the web and worker processes of the embedded default.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
+
+# --- Sessions --------------------------------------------------------------
+# The reporting journey keeps answers server-side; the store encrypts them
+# with the field-encryption keys so a half-finished report is never plaintext
+# in the database.
+SESSION_ENGINE = "privacy.sessions"
+SESSION_COOKIE_AGE = env.integer("SESSION_COOKIE_AGE", 2 * 60 * 60, minimum=60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = not DEBUG and env.boolean("SECURE_COOKIES", default=not EMBEDDED)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
+
+# --- Passwords -------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "reports.secrets.FollowUpSecretHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# --- Languages -------------------------------------------------------------
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Europe/London"
+USE_TZ = True
+
+# --- Static and uploaded files ----------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+S3_BUCKET = env.string("S3_BUCKET")
+if S3_BUCKET:
+    _private_files: dict[str, Any] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env.string("S3_ENDPOINT_URL") or None,
+            "region_name": env.string("S3_REGION") or None,
+            "access_key": env.string("S3_ACCESS_KEY_ID") or None,
+            "secret_key": env.string("S3_SECRET_ACCESS_KEY") or None,
+            # Evidence is never public: private objects, encrypted at rest,
+            # reached only through short-lived signed URLs.
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env.integer("S3_URL_EXPIRY_SECONDS", 60, minimum=1),
+            "object_parameters": {"ServerSideEncryption": "AES256"},
+            "file_overwrite": False,
+        },
+    }
+else:
+    _private_files = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # No base_url: these files are never served from a public URL.
+        "OPTIONS": {"location": str(DATA_DIR / "private"), "base_url": None},
+    }
+STORAGES = {
+    "default": _private_files,
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if not DEBUG
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+MEDIA_URL = None
+
+# --- Celery ----------------------------------------------------------------
+CELERY_BROKER_URL = env.string("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
+if CELERY_BROKER_URL == "filesystem://":
+    _broker_dir = DATA_DIR / "broker"
+    for _sub in ("queue", "processed"):
+        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "processed_folder": str(_broker_dir / "processed"),
+        "store_processed": False,
+    }
+else:
+    # Longer than the longest task (including its retries' countdowns) so a
+    # message is not redelivered while its task is still running.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.integer("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=60)
+    }
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = env.integer("CELERY_TASK_TIME_LIMIT", 120, minimum=1)
+CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 90, minimum=1)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE: dict[str, Any] = {}
+
+# --- API -------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "reports.api.errors.exception_handler",
+    "DEFAULT_THROTTLE_RATES": {
+        "report_create": env.string("THROTTLE_REPORT_CREATE", "20/hour"),
+        "report_lookup": env.string("THROTTLE_REPORT_LOOKUP", "60/hour"),
+    },
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Hate crime reporting API",
+    "DESCRIPTION": (
+        "Report a hate crime or incident and follow it up. A report returns a "
+        "reference and a follow-up secret; keep both to see its progress."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"YesNoUnsureEnum": "reports.models.YesNoUnsure"},
+}
+
+# --- The public journey ----------------------------------------------------
+# Where "Leave this site" sends someone: a neutral, busy page.
+QUICK_EXIT_URL = env.string("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
+# Follow-up lookups: wrong secrets allowed per reference, and per client,
+# before a lockout of FOLLOW_UP_LOCKOUT_SECONDS.
+FOLLOW_UP_MAX_FAILURES_PER_REFERENCE = env.integer(
+    "FOLLOW_UP_MAX_FAILURES_PER_REFERENCE", 5, minimum=1
+)
+FOLLOW_UP_MAX_FAILURES_PER_CLIENT = env.integer("FOLLOW_UP_MAX_FAILURES_PER_CLIENT", 20, minimum=1)
+FOLLOW_UP_LOCKOUT_SECONDS = env.integer("FOLLOW_UP_LOCKOUT_SECONDS", 15 * 60, minimum=1)
+# Number of proxies in front of the service whose X-Forwarded-For is trusted
+# for the client address used by rate limits (never stored with a report).
+TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+# --- Security --------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if not DEBUG and not EMBEDDED:
+    SECURE_SSL_REDIRECT = env.boolean("SECURE_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env.integer("SECURE_HSTS_SECONDS", 31536000, minimum=0)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+# --- Email -----------------------------------------------------------------
+EMAIL_HOST = env.string("EMAIL_HOST", "127.0.0.1")
+EMAIL_PORT = env.integer("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env.string("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "no-reply@hatecrime.invalid")
+if EMBEDDED and not env.is_set("EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DATA_DIR / "outbox"
+
+# --- Logging ---------------------------------------------------------------
+# Nothing about a report is logged except its reference; request bodies and
+# query strings are never logged.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # django.request logs the full URL and, on errors, the request; the
+        # reporting pages keep personal data out of URLs, and error reports
+        # are scrubbed by Django's SafeExceptionReporterFilter.
+        "django.request": {"level": "ERROR"},
+    },
+}

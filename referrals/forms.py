@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from reports.models import Area, Strand
+
+
+class DirectoryFilterForm(forms.Form):
+    strand = forms.ModelChoiceField(
+        label=_("What was it about?"),
+        queryset=Strand.objects.all(),
+        to_field_name="code",
+        required=False,
+        empty_label=_("Any kind of hate crime"),
+    )
+    area = forms.ModelChoiceField(
+        label=_("Where?"),
+        queryset=Area.objects.all(),
+        to_field_name="code",
+        required=False,
+        empty_label=_("Anywhere in England and Wales"),
+    )
+
+
+class FollowUpForm(forms.Form):
+    reference = forms.CharField(
+        label=_("Reference"),
+        help_text=_("For example, HC-7K3M-Q2XP"),
+        max_length=40,
+        error_messages={"required": _("Enter your reference.")},
+    )
+    secret = forms.CharField(
+        label=_("Follow-up secret"),
+        help_text=_(
+            "The secret you were given when you made your report, for example 4F7Q-K2M9-XW3D-8HRT"
+        ),
+        max_length=60,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        error_messages={"required": _("Enter your follow-up secret.")},
+    )
+
+
+class AddInformationForm(forms.Form):
+    text = forms.CharField(
+        label=_("What would you like to add?"),
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=20000,
+        error_messages={"required": _("Enter what you would like to add.")},
+    )

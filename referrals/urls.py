@@ -1,0 +1,12 @@
+from django.urls import path
+
+from referrals import views
+
+app_name = "referrals"
+urlpatterns = [
+    path("report/confirmation/", views.confirmation, name="confirmation"),
+    path("support/", views.directory, name="directory"),
+    path("follow-up/", views.follow_up, name="follow_up"),
+    path("follow-up/your-report/", views.follow_up_status, name="follow_up_status"),
+    path("follow-up/finish/", views.follow_up_finish, name="follow_up_finish"),
+]

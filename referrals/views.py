@@ -1,0 +1,109 @@
+"""Public pages that compose reports with support services: the
+confirmation after a report, the support directory, and follow-up."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from privacy.clients import client_key
+from referrals.forms import AddInformationForm, DirectoryFilterForm, FollowUpForm
+from referrals.models import Service
+from reports.models import Report
+from reports.selectors import report_status_text
+from reports.services import FollowUpLocked, report_add_information, report_follow_up_authenticate
+from reports.views import SUBMISSION_SESSION_KEY
+
+FOLLOW_UP_SESSION_KEY = "follow_up_report_id"
+
+
+def confirmation(request: HttpRequest) -> HttpResponse:
+    submission = request.session.pop(SUBMISSION_SESSION_KEY, None)
+    if not submission:
+        # The secret is shown once: a refresh or a return visit does not show it again.
+        return render(request, "referrals/confirmation_gone.html")
+    report = Report.objects.with_reference_data().get(pk=submission["report_id"])
+    services = Service.objects.listed().for_strands_and_area(
+        strands=list(report.strands.all()), area=report.area
+    )
+    return render(
+        request,
+        "referrals/confirmation.html",
+        {
+            "reference": submission["reference"],
+            "secret": submission["secret"],
+            "report": report,
+            "services": services,
+        },
+    )
+
+
+def directory(request: HttpRequest) -> HttpResponse:
+    form = DirectoryFilterForm(request.GET or None)
+    services = Service.objects.listed()
+    if form.is_valid():
+        strand, area = form.cleaned_data["strand"], form.cleaned_data["area"]
+        services = services.for_strands_and_area(strands=[strand] if strand else None, area=area)
+    else:
+        services = services.for_strands_and_area(strands=None, area=None)
+    return render(request, "referrals/directory.html", {"form": form, "services": services})
+
+
+@sensitive_post_parameters("secret")
+@require_http_methods(["GET", "POST"])
+def follow_up(request: HttpRequest) -> HttpResponse:
+    form = FollowUpForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            report = report_follow_up_authenticate(
+                reference=form.cleaned_data["reference"],
+                secret=form.cleaned_data["secret"],
+                client=client_key(request),
+            )
+        except FollowUpLocked:
+            return render(request, "referrals/follow_up_locked.html", status=429)
+        if report is not None:
+            request.session.cycle_key()
+            request.session[FOLLOW_UP_SESSION_KEY] = report.pk
+            return redirect("referrals:follow_up_status")
+        form.add_error(
+            None,
+            _(
+                "We could not find a report with that reference and secret. Check them and try again."
+            ),
+        )
+        status = 400
+    elif request.method == "POST":
+        status = 400
+    return render(request, "referrals/follow_up.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def follow_up_status(request: HttpRequest) -> HttpResponse:
+    report_id = request.session.get(FOLLOW_UP_SESSION_KEY)
+    report = Report.objects.filter(pk=report_id).first() if report_id else None
+    if report is None:
+        return redirect("referrals:follow_up")
+    form = AddInformationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        report_add_information(report=report, text=form.cleaned_data["text"])
+        messages.success(request, _("Thank you. We have added this to your report."))
+        return redirect("referrals:follow_up_status")
+    return render(
+        request,
+        "referrals/follow_up_status.html",
+        {"report": report, "status_text": report_status_text(report), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["POST"])
+def follow_up_finish(request: HttpRequest) -> HttpResponse:
+    request.session.pop(FOLLOW_UP_SESSION_KEY, None)
+    request.session.cycle_key()
+    return redirect("reports:home")

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from reports.api import views
+
+urlpatterns = [
+    path("reports/", views.ReportCreateView.as_view(), name="api-report-create"),
+    path("reports/<str:reference>/", views.ReportStatusView.as_view(), name="api-report-status"),
+]

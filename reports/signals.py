@@ -1,0 +1,6 @@
+from django.dispatch import Signal
+
+# Sent inside report_submit's transaction with ``report``: receivers (the
+# referrals app) write what the report implies in the same transaction, so a
+# report is never saved without them.
+report_submitted = Signal()

@@ -1,0 +1,137 @@
+"""The public reporting journey: thin views over reports.journey and services."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+
+from reports import journey
+from reports.api.errors import json_error
+from reports.models import Channel
+from reports.services import report_submit
+
+# The confirmation page (a referrals view) reads and removes this once.
+SUBMISSION_SESSION_KEY = "report_submission"
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "reports/home.html")
+
+
+def start(request: HttpRequest) -> HttpResponse:
+    return render(request, "reports/start.html")
+
+
+def _step_url(slug: str, *, change: bool = False) -> str:
+    url = reverse("reports:step", args=[slug])
+    return f"{url}?change=1" if change else url
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+def step(request: HttpRequest, slug: str) -> HttpResponse:
+    current = journey.step_for(slug)
+    if current is None:
+        raise Http404
+    draft = journey.Draft(request.session)
+    # Pages are answered in order; someone who jumps ahead is taken back to
+    # the first page they have not answered yet.
+    first_unanswered = draft.first_unanswered()
+    if first_unanswered is not None and journey.STEP_SLUGS.index(slug) > journey.STEP_SLUGS.index(
+        first_unanswered
+    ):
+        return redirect(_step_url(first_unanswered))
+    answers, _errors = journey.validate(draft.raw())
+    changing = request.GET.get("change") == "1"
+    if request.method == "POST":
+        form = current.form_class(data=request.POST, answers=answers)
+        draft.save(slug, request.POST, list(form.fields))
+        if form.is_valid():
+            following = journey.next_slug(slug)
+            if changing or following is None:
+                return redirect("reports:check")
+            return redirect(_step_url(following))
+    else:
+        form = (
+            current.form_class(data=draft.data_for(slug), answers=answers)
+            if draft.answered(slug)
+            else current.form_class(answers=answers)
+        )
+    previous = journey.previous_slug(slug)
+    back_url = (
+        reverse("reports:check")
+        if changing
+        else (_step_url(previous) if previous else reverse("reports:start"))
+    )
+    return render(
+        request,
+        "reports/step.html",
+        {
+            "form": form,
+            "step": current,
+            "step_number": journey.STEP_SLUGS.index(slug) + 1,
+            "step_count": len(journey.STEPS),
+            "back_url": back_url,
+            "action_url": _step_url(slug, change=changing),
+        },
+    )
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+def check(request: HttpRequest) -> HttpResponse:
+    draft = journey.Draft(request.session)
+    first_unanswered = draft.first_unanswered()
+    if first_unanswered is not None:
+        return redirect(_step_url(first_unanswered))
+    answers, errors = journey.validate(draft.raw())
+    if errors:
+        # Something changed underneath (an area removed, a date now in the
+        # future after a long pause): send them to the page to fix it.
+        return redirect(_step_url(next(iter(errors)), change=True))
+    if request.method == "POST":
+        submission = report_submit(
+            answers=answers, channel=Channel.WEB, language=get_language() or "en"
+        )
+        draft.clear()
+        request.session[SUBMISSION_SESSION_KEY] = {
+            "report_id": submission.report.pk,
+            "reference": submission.report.reference,
+            "secret": submission.follow_up_secret,
+        }
+        # A new session key after submission: the draft's key is retired.
+        request.session.cycle_key()
+        return HttpResponseRedirect(reverse("referrals:confirmation"))
+    return render(
+        request,
+        "reports/check.html",
+        {
+            "rows": [
+                (step, title, fields, _step_url(step.slug, change=True))
+                for step, title, fields in journey.summary(answers)
+            ],
+            "back_url": _step_url(journey.STEP_SLUGS[-1]),
+        },
+    )
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return json_error(404, "not_found", "Not found.")
+    return render(request, "404.html", status=404)
+
+
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return json_error(400, "bad_request", "The request could not be understood.")
+    return render(request, "400.html", status=400)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        return json_error(500, "server_error", "Something went wrong. Please try again later.")
+    return render(request, "500.html", status=500)
