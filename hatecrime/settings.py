@@ -357,3 +357,41 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Staff sign-in, sessions and the access log ------------------------------
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE += ["audit.middleware.StaffSessionPolicyMiddleware", "axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed staff sign-ins: locked out after AXES_FAILURE_LIMIT attempts for a
+# username from one address, for an hour.
+AXES_FAILURE_LIMIT = env.integer("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env.integer("AXES_COOLOFF_HOURS", 1, minimum=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "audit/locked_out.html"
+# Staff sessions end after 30 minutes idle and 12 hours at most.
+STAFF_SESSION_IDLE_SECONDS = env.integer("STAFF_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
+STAFF_SESSION_MAX_SECONDS = env.integer("STAFF_SESSION_MAX_SECONDS", 12 * 60 * 60, minimum=60)
+# Sensitive actions (exports, evidence downloads, deletions, role changes)
+# ask for the second factor again when the last check is older than this.
+STAFF_REVERIFY_SECONDS = env.integer("STAFF_REVERIFY_SECONDS", 15 * 60, minimum=60)
+OTP_TOTP_ISSUER = env.string("OTP_TOTP_ISSUER", "Hate crime reporting (staff)")
+# One account viewing this many records within the window alerts the system
+# administrators.
+AUDIT_BURST_THRESHOLD = env.integer("AUDIT_BURST_THRESHOLD", 200, minimum=1)
+AUDIT_BURST_WINDOW_SECONDS = env.integer("AUDIT_BURST_WINDOW_SECONDS", 5 * 60, minimum=1)
+SYSTEM_ADMINISTRATOR_GROUP = "System administrator"
+ADMINS = [("Administrator", email) for email in env.string_list("ADMINS_EMAILS")]
+STAFF_LOGIN_URL = "/staff/login/"

@@ -2,6 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from audit.staff_site import StaffAdminSite
+from audit.views import reverify
+
+# Staff sign in with a password and a second factor (TOTP or a backup code);
+# the admin is unreachable without both.
+admin.site.__class__ = StaffAdminSite
+
 urlpatterns = [
     # referrals first: its "report/confirmation/" sits beside the journey's
     # "report/<step>/" pages.
@@ -10,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("reports.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("staff/reverify/", reverify, name="staff-reverify"),
     path("staff/", admin.site.urls),
 ]
 
