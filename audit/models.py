@@ -50,3 +50,22 @@ class AccessLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_username or '-'} {self.action} {self.object_type} {self.object_id}"
+
+
+class AccessLogErasure(models.Model):
+    """Where the retention job cut the oldest entries off the chain.
+
+    The hash of the last erased entry anchors the chain that remains, so
+    ``audit_verify`` can still prove nothing else was removed or altered.
+    """
+
+    at = models.DateTimeField()
+    erased_through_id = models.BigIntegerField()
+    anchor_hash = models.CharField(max_length=64)
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-erased_through_id"]
+
+    def __str__(self) -> str:
+        return f"Erased {self.count} entries up to {self.erased_through_id}"

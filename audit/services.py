@@ -15,7 +15,7 @@ from django.db.models import Model
 from django.http import HttpRequest
 from django.utils import timezone
 
-from audit.models import AccessLogEntry
+from audit.models import AccessLogEntry, AccessLogErasure
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +126,10 @@ def _check_for_burst(entry: AccessLogEntry, actor_id: int) -> None:
 def audit_verify() -> list[int]:
     """Ids of entries whose hash or link does not check out (empty: intact)."""
     broken: list[int] = []
-    previous = GENESIS
+    # After the retention job has cut off the oldest entries, the chain
+    # starts from the hash of the last one erased.
+    erasure = AccessLogErasure.objects.order_by("-erased_through_id").first()
+    previous = erasure.anchor_hash if erasure else GENESIS
     for entry in AccessLogEntry.objects.order_by("id").iterator(chunk_size=2000):
         if entry.previous_hash != previous or entry.entry_hash != _entry_hash(
             entry.previous_hash, hashed_fields(entry)

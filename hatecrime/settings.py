@@ -461,3 +461,19 @@ if env.choice("LOG_FORMAT", ("plain", "json"), "plain") == "json":
         "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
     }
     LOGGING["handlers"]["console"]["formatter"] = "json"
+
+# --- Privacy lifecycle -----------------------------------------------------------
+# Each record kind's retention is applied by its own app (dotted paths), so
+# the privacy app imports none of them. Policies (how long, and why) are set
+# in the staff site.
+RETENTION_HANDLERS = {
+    "report": "reports.retention.report_retention_apply",
+    "access_log": "audit.retention.access_log_retention_apply",
+}
+# What each app holds about a person (access requests) and how it erases it.
+SUBJECT_DATA_COLLECTORS = ["reports.retention.report_subject_data"]
+SUBJECT_ERASERS = ["reports.retention.report_subject_erase"]
+CELERY_BEAT_SCHEDULE["privacy-retention-daily"] = {
+    "task": "privacy.tasks.retention_apply_task",
+    "schedule": 24 * 60 * 60,
+}

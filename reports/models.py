@@ -216,6 +216,10 @@ class Report(models.Model):
     contact_email_index = models.CharField(max_length=64, blank=True, db_index=True)
     contact_phone_index = models.CharField(max_length=64, blank=True, db_index=True)
 
+    # Set when the retention job (or an erasure request) removed everything
+    # that identifies anyone; the figures (strands, area, dates) remain.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from functools import partial
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpRequest
+
+from audit.roles import Role, has_role
+from privacy.models import LegalHold, RetentionPolicy, RetentionRun, SubjectRequest
+from privacy.services import (
+    legal_hold_set,
+    subject_request_confirm_identity,
+    subject_request_create,
+)
+from privacy.tasks import subject_request_export_task
+
+
+class SystemAdministratorOnly(admin.ModelAdmin):
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return has_role(request.user, Role.SYSTEM_ADMINISTRATOR)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.has_module_permission(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(RetentionPolicy)
+class RetentionPolicyAdmin(SystemAdministratorOnly):
+    list_display = ["record_kind", "keep_for_days", "action", "legal_basis", "updated_at"]
+
+
+@admin.register(LegalHold)
+class LegalHoldAdmin(SystemAdministratorOnly):
+    list_display = ["record_kind", "object_id", "set_by", "set_at", "lifted_at", "reason"]
+    fields = ["record_kind", "object_id", "reason"]
+
+    def save_model(self, request: HttpRequest, obj: LegalHold, form: Any, change: bool) -> None:
+        if change:
+            return super().save_model(request, obj, form, change)
+        created = legal_hold_set(
+            record_kind=obj.record_kind,
+            object_id=obj.object_id,
+            reason=obj.reason,
+            acting_user=request.user,  # type: ignore[arg-type]
+        )
+        obj.pk = created.pk
+
+
+@admin.register(RetentionRun)
+class RetentionRunAdmin(SystemAdministratorOnly):
+    list_display = ["ran_at", "results"]
+    readonly_fields = ["ran_at", "results"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(SubjectRequest)
+class SubjectRequestAdmin(SystemAdministratorOnly):
+    list_display = ["__str__", "kind", "status", "received_at", "due_by", "identity_checked_by"]
+    list_filter = ["kind", "status"]
+    fields = [
+        "kind",
+        "requester_name",
+        "email",
+        "phone",
+        "references",
+        "identity_check",
+        "exceptions",
+    ]
+    readonly_fields = [
+        "status",
+        "due_by",
+        "identity_checked_by",
+        "identity_checked_at",
+        "export_sha256",
+    ]
+    actions = ["prepare_export"]
+
+    @admin.action(description="Prepare the export (identity must be confirmed)")
+    def prepare_export(self, request: HttpRequest, queryset: Any) -> None:
+        ready = queryset.filter(
+            status=SubjectRequest.Status.CONFIRMED, kind=SubjectRequest.Kind.ACCESS
+        )
+        for pk in ready.values_list("pk", flat=True):
+            transaction.on_commit(partial(subject_request_export_task.delay, pk))
+        messages.info(request, f"{ready.count()} export(s) are being prepared.")
+
+    def save_model(
+        self, request: HttpRequest, obj: SubjectRequest, form: Any, change: bool
+    ) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+        else:
+            created = subject_request_create(
+                kind=obj.kind,
+                requester_name=obj.requester_name,
+                email=obj.email,
+                phone=obj.phone,
+                references=obj.references,
+            )
+            obj.pk, obj.due_by = created.pk, created.due_by
+        if obj.identity_check and obj.identity_checked_at is None:
+            subject_request_confirm_identity(
+                request=obj,
+                how=obj.identity_check,
+                acting_user=request.user,  # type: ignore[arg-type]
+            )

@@ -1,0 +1,217 @@
+"""Retention, legal holds and subject rights requests.
+
+Each app knows how to anonymise its own records and what it holds about a
+person; settings name those functions (RETENTION_HANDLERS,
+SUBJECT_DATA_COLLECTORS, SUBJECT_ERASERS) so this module, at the bottom of
+the dependency chain, imports none of them.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from privacy.crypto import blind_index
+from privacy.models import LegalHold, RecordKind, RetentionPolicy, RetentionRun, SubjectRequest
+
+
+@dataclass(frozen=True)
+class Subject:
+    """Who a request is about, as the keys records can be matched on."""
+
+    email_index: str = ""
+    phone_index: str = ""
+    references: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --- retention ----------------------------------------------------------------
+
+
+def legal_hold_set(
+    *, record_kind: str, object_id: str, reason: str, acting_user: User
+) -> LegalHold:
+    if not reason.strip():
+        raise ValueError("A legal hold needs a reason.")
+    return LegalHold.objects.create(
+        record_kind=record_kind,
+        object_id=object_id,
+        reason=reason,
+        set_by=acting_user,
+        set_at=timezone.now(),
+    )
+
+
+def legal_hold_lift(*, hold: LegalHold, acting_user: User) -> LegalHold:
+    LegalHold.objects.filter(pk=hold.pk, lifted_at__isnull=True).update(
+        lifted_at=timezone.now(), lifted_by=acting_user
+    )
+    hold.refresh_from_db()
+    return hold
+
+
+def retention_apply(*, now: datetime.datetime | None = None) -> RetentionRun:
+    """Erase or anonymise every record past its policy's date, except held ones.
+
+    Runs daily (Celery beat). Each kind is handled in its own transaction so
+    one failure does not undo the others; the run's counts are kept.
+    """
+    now = now or timezone.now()
+    results: dict[str, Any] = {}
+    for policy in RetentionPolicy.objects.all():
+        handler_path = settings.RETENTION_HANDLERS.get(policy.record_kind)
+        if handler_path is None:
+            results[policy.record_kind] = {"skipped": "no handler"}
+            continue
+        held = set(
+            LegalHold.objects.active()
+            .filter(record_kind=policy.record_kind)
+            .values_list("object_id", flat=True)
+        )
+        cutoff = now - datetime.timedelta(days=policy.keep_for_days)
+        with transaction.atomic():
+            count = import_string(handler_path)(cutoff=cutoff, held_ids=held, action=policy.action)
+        results[policy.record_kind] = {"action": policy.action, "count": count, "held": len(held)}
+    return RetentionRun.objects.create(ran_at=now, results=results)
+
+
+# --- subject rights -------------------------------------------------------------
+
+
+def subject_request_create(
+    *,
+    kind: str,
+    requester_name: str,
+    email: str = "",
+    phone: str = "",
+    references: str = "",
+    received_at: datetime.datetime | None = None,
+) -> SubjectRequest:
+    received_at = received_at or timezone.now()
+    return SubjectRequest.objects.create(
+        kind=kind,
+        received_at=received_at,
+        # UK GDPR Art. 12(3): without undue delay and within one month of receipt.
+        due_by=timezone.localdate(received_at) + relativedelta(months=1),
+        requester_name=requester_name,
+        email=email,
+        phone=phone,
+        references=references,
+        email_index=blind_index("email", email) if email else "",
+        phone_index=blind_index("phone", phone) if phone else "",
+    )
+
+
+def subject_request_confirm_identity(
+    *, request: SubjectRequest, how: str, acting_user: User
+) -> SubjectRequest:
+    """Nothing is shared until a named person has confirmed who is asking."""
+    if not how.strip():
+        raise ValueError("Record how the requester's identity was confirmed.")
+    request.identity_check = how
+    request.identity_checked_by = acting_user
+    request.identity_checked_at = timezone.now()
+    request.status = SubjectRequest.Status.CONFIRMED
+    request.save(
+        update_fields=["identity_check", "identity_checked_by", "identity_checked_at", "status"]
+    )
+    return request
+
+
+def subject_of(request: SubjectRequest) -> Subject:
+    references = tuple(r.strip().upper() for r in request.references.split(",") if r.strip())
+    return Subject(
+        email_index=request.email_index, phone_index=request.phone_index, references=references
+    )
+
+
+def subject_data_collect(subject: Subject) -> dict[str, list[dict[str, Any]]]:
+    """Everything held about the subject, by section, from every app."""
+    data: dict[str, list[dict[str, Any]]] = {}
+    for path in settings.SUBJECT_DATA_COLLECTORS:
+        for section, records in import_string(path)(subject=subject).items():
+            data.setdefault(section, []).extend(records)
+    return data
+
+
+def _summary(request: SubjectRequest, data: dict[str, list[dict[str, Any]]]) -> str:
+    lines = [
+        "Your personal information",
+        "",
+        f"This is everything we hold about you, as of {timezone.localtime():%d %B %Y}.",
+        "The file data.json has the same information in a form computers can read.",
+        "",
+    ]
+    for section, records in data.items():
+        lines.append(f"{section} ({len(records)})")
+        lines.append("-" * len(lines[-1]))
+        for record in records:
+            for key, value in record.items():
+                if value not in ("", None, [], {}):
+                    lines.append(f"  {key.replace('_', ' ')}: {value}")
+            lines.append("")
+    if not data or not any(data.values()):
+        lines.append("We hold no information about you.")
+    return "\n".join(lines) + "\n"
+
+
+def subject_request_export(*, request_id: int) -> SubjectRequest | None:
+    """Build the access request's zip (a readable summary and JSON); idempotent."""
+    claimed = SubjectRequest.objects.filter(
+        pk=request_id, kind=SubjectRequest.Kind.ACCESS, status=SubjectRequest.Status.CONFIRMED
+    ).update(status=SubjectRequest.Status.EXPORTING)
+    if not claimed:
+        return None
+    request = SubjectRequest.objects.get(pk=request_id)
+    data = subject_data_collect(subject_of(request))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("summary.txt", _summary(request, data))
+        archive.writestr("data.json", json.dumps(data, indent=2, default=str, ensure_ascii=False))
+    content = buffer.getvalue()
+    name = default_storage.save(f"subject-requests/{request.pk}/export.zip", ContentFile(content))
+    request.export_file = name
+    request.export_sha256 = hashlib.sha256(content).hexdigest()
+    request.status = SubjectRequest.Status.READY
+    request.save(update_fields=["export_file", "export_sha256", "status"])
+    return request
+
+
+def subject_request_erase(
+    *, request: SubjectRequest, acting_user: User, keep_ids: dict[str, list[str]], exceptions: str
+) -> dict[str, int]:
+    """Erase what is held about the subject, except what a case worker keeps
+    (with the reason recorded: Art. 17(3), e.g. an open investigation)."""
+    if request.status != SubjectRequest.Status.CONFIRMED:
+        raise ValueError("Confirm the requester's identity first.")
+    if any(keep_ids.values()) and not exceptions.strip():
+        raise ValueError("Record why the kept records are kept.")
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        for path in settings.SUBJECT_ERASERS:
+            for kind, count in import_string(path)(
+                subject=subject_of(request), keep_ids=keep_ids
+            ).items():
+                counts[kind] = counts.get(kind, 0) + count
+        request.exceptions = exceptions
+        request.handled_by = acting_user
+        request.status = SubjectRequest.Status.CLOSED
+        request.closed_at = timezone.now()
+        request.save(update_fields=["exceptions", "handled_by", "status", "closed_at"])
+    return counts
+
+
+__all__ = ["RecordKind", "Subject"]

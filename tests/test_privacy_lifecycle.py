@@ -1,0 +1,189 @@
+"""Retention on a clock, legal holds, and subject rights requests."""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import io
+import json
+import zipfile
+from typing import Any
+
+import pytest
+import time_machine
+from django.contrib.auth.models import User
+from django.core.files.storage import default_storage
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from audit.models import AccessLogEntry, AccessLogErasure
+from audit.services import audit_record, audit_verify
+from privacy.models import RetentionPolicy, SubjectRequest
+from privacy.services import (
+    legal_hold_set,
+    retention_apply,
+    subject_request_confirm_identity,
+    subject_request_create,
+    subject_request_erase,
+    subject_request_export,
+)
+from reports.models import AdditionalInformation, Report
+from reports.services import report_add_information
+from tests.helpers import submit
+
+pytestmark = pytest.mark.usefixtures("reference_data")
+NOW = datetime.datetime(2026, 6, 1, 12, 0, tzinfo=datetime.UTC)
+
+
+@pytest.fixture
+def officer() -> User:
+    return User.objects.create_user("dpo", "dpo@example.org", "a long enough password 1")
+
+
+def report_made(valid_report: dict[str, Any], days_ago: int, **support: Any) -> Report:
+    body = copy.deepcopy(valid_report)
+    body["support"].update(support)
+    made = NOW - datetime.timedelta(days=days_ago)
+    body["what"]["occurred_on"] = (made - datetime.timedelta(days=1)).date().isoformat()
+    with time_machine.travel(made, tick=False):
+        return submit(body).report
+
+
+def test_retention_anonymises_exactly_what_is_due_and_nothing_held(
+    valid_report: dict[str, Any], officer: User
+) -> None:
+    RetentionPolicy.objects.create(
+        record_kind="report", keep_for_days=365, legal_basis="UK GDPR Art. 6(1)(e)"
+    )
+    due = report_made(valid_report, 400)
+    report_add_information(report=due, text="More detail about the attack")
+    recent = report_made(valid_report, 100)
+    held = report_made(valid_report, 500)
+    legal_hold_set(
+        record_kind="report",
+        object_id=str(held.pk),
+        reason="Trial in progress",
+        acting_user=officer,
+    )
+
+    with time_machine.travel(NOW, tick=False):
+        run = retention_apply()
+
+    due.refresh_from_db()
+    assert (due.account, due.contact_email, due.contact_name, due.contact_email_index) == (
+        "",
+        "",
+        "",
+        "",
+    )
+    assert due.anonymised_at is not None
+    assert due.strands.count() == 2 and due.area.code == "E09000022"  # the figures remain
+    assert not AdditionalInformation.objects.filter(report=due).exists()
+    for kept in (recent, held):
+        kept.refresh_from_db()
+        assert kept.account == valid_report["what"]["account"] and kept.anonymised_at is None
+    assert run.results["report"] == {"action": "anonymise", "count": 1, "held": 1}
+
+
+def test_the_access_log_is_cut_only_by_retention_and_still_verifies() -> None:
+    RetentionPolicy.objects.create(
+        record_kind="access_log", keep_for_days=30, legal_basis="Security logging"
+    )
+    with time_machine.travel(NOW - datetime.timedelta(days=60), tick=False):
+        for number in range(3):
+            audit_record(
+                actor=None, action="view", object_type="reports.report", object_id=str(number)
+            )
+    with time_machine.travel(NOW - datetime.timedelta(days=5), tick=False):
+        audit_record(actor=None, action="view", object_type="reports.report", object_id="recent")
+    with time_machine.travel(NOW, tick=False):
+        run = retention_apply()
+    assert run.results["access_log"]["count"] == 3
+    assert list(AccessLogEntry.objects.values_list("object_id", flat=True)) == ["recent"]
+    assert AccessLogErasure.objects.get().count == 3
+    assert audit_verify() == []
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        AccessLogEntry.objects.all().delete()
+
+
+def test_an_access_request_is_due_in_one_calendar_month() -> None:
+    received = datetime.datetime(2028, 1, 31, 10, 0, tzinfo=datetime.UTC)
+    request = subject_request_create(
+        kind="access", requester_name="A", email="a@example.org", received_at=received
+    )
+    assert request.due_by == datetime.date(2028, 2, 29)
+
+
+def test_the_access_export_holds_everything_about_the_person_and_nothing_else(
+    valid_report: dict[str, Any], officer: User
+) -> None:
+    by_email = report_made(valid_report, 10)
+    by_phone = report_made(
+        valid_report, 5, contact_email="other.address@example.org", contact_phone="+44 7700 900123"
+    )
+    someone_else = report_made(
+        valid_report,
+        3,
+        contact_name="Zed Unrelated",
+        contact_email="zed.unrelated@example.org",
+        contact_phone="07700 900999",
+    )
+    someone_else.account = "ZED-CANARY account text"
+    Report.objects.filter(pk=someone_else.pk).update(account=someone_else.account)
+
+    request = subject_request_create(
+        kind="access",
+        requester_name="Amara Okafor",
+        email="AMARA.okafor@example.org",
+        phone="07700 900123",
+    )
+    assert subject_request_export(request_id=request.pk) is None  # identity not confirmed yet
+    subject_request_confirm_identity(
+        request=request, how="Passport seen in person", acting_user=officer
+    )
+    subject_request_export(request_id=request.pk)
+
+    request.refresh_from_db()
+    assert request.status == SubjectRequest.Status.READY
+    with default_storage.open(request.export_file) as stored:
+        archive = zipfile.ZipFile(io.BytesIO(stored.read()))
+    data = json.loads(archive.read("data.json"))
+    summary = archive.read("summary.txt").decode()
+    references = {record["reference"] for record in data["Reports"]}
+    assert references == {by_email.reference, by_phone.reference}
+    assert "Zed" not in summary + json.dumps(data) and "ZED-CANARY" not in summary + json.dumps(
+        data
+    )
+    assert valid_report["what"]["account"] in summary
+
+
+def test_erasure_keeps_only_what_the_case_worker_records_a_reason_for(
+    valid_report: dict[str, Any], officer: User
+) -> None:
+    first = report_made(valid_report, 10)
+    second = report_made(valid_report, 5)
+    request = subject_request_create(
+        kind="erasure", requester_name="Amara", email="amara.okafor@example.org"
+    )
+    with pytest.raises(ValueError, match="Confirm"):
+        subject_request_erase(request=request, acting_user=officer, keep_ids={}, exceptions="")
+    subject_request_confirm_identity(request=request, how="Video call with ID", acting_user=officer)
+    with pytest.raises(ValueError, match="why"):
+        subject_request_erase(
+            request=request,
+            acting_user=officer,
+            keep_ids={"report": [str(second.pk)]},
+            exceptions="",
+        )
+    counts = subject_request_erase(
+        request=request,
+        acting_user=officer,
+        keep_ids={"report": [str(second.pk)]},
+        exceptions="Open police investigation (UK GDPR Art. 17(3)(e))",
+    )
+    assert counts == {"report": 1}
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.account == "" and second.account == valid_report["what"]["account"]
+    assert SubjectRequest.objects.get().status == "closed"
+    assert timezone.now() >= SubjectRequest.objects.get().closed_at
