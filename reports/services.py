@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -140,7 +141,9 @@ class FollowUpLocked(Exception):
 
 
 def _failures_key(kind: str, value: str) -> str:
-    return f"follow-up-failures:{kind}:{value}"
+    # Hashed: the value is whatever a client typed, and cache keys must stay
+    # short and plain whatever it was.
+    return f"follow-up-failures:{kind}:{hashlib.sha256(value.encode()).hexdigest()[:32]}"
 
 
 def report_follow_up_authenticate(*, reference: str, secret: str, client: str) -> Report | None:

@@ -176,3 +176,18 @@ def test_schema_documents_both_operations(client: Client) -> None:
     text = response.content.decode()
     assert "report_create" in text and "report_status" in text
     assert "X-Follow-Up-Secret" in text
+
+
+def test_the_throttle_cannot_be_dodged_with_a_forwarded_header(
+    client: Client, valid_report: dict[str, Any], settings: Any
+) -> None:
+    settings.REST_FRAMEWORK = {
+        **settings.REST_FRAMEWORK,
+        "DEFAULT_THROTTLE_RATES": {
+            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
+            "report_create": "1/hour",
+        },
+    }
+    assert post(client, valid_report).status_code == 201
+    spoofed = post(client, valid_report, HTTP_X_FORWARDED_FOR="198.51.100.77")
+    assert spoofed.status_code == 429
