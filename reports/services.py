@@ -16,7 +16,7 @@ from privacy.crypto import blind_index
 from reports import secrets
 from reports.journey import Answers
 from reports.models import AdditionalInformation, Channel, Report, ReportEvent
-from reports.signals import report_submitted
+from reports.signals import report_consent_withdrawn, report_submitted
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +133,33 @@ def report_add_information(*, report: Report, text: str) -> AdditionalInformatio
             data={"addition_id": addition.pk},
         )
     return addition
+
+
+def report_consent_withdraw(*, report: Report, police: bool, support: bool) -> Report:
+    """The reporter withdraws consent to share with the police and/or support
+    services. Other apps react (via the signal) in the same transaction."""
+    now = timezone.now()
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report.pk)
+        changed = []
+        if police and report.consent_share_with_police:
+            report.consent_share_with_police = False
+            changed.append("consent_share_with_police")
+        if support and report.consent_share_with_support:
+            report.consent_share_with_support = False
+            changed.append("consent_share_with_support")
+        if not changed:
+            return report
+        report.save(update_fields=changed)
+        ReportEvent.objects.create(
+            report=report,
+            kind=ReportEvent.Kind.CONSENT_WITHDRAWN,
+            at=now,
+            data={"withdrawn": changed},
+        )
+        report_consent_withdrawn.send(sender=Report, report=report)
+    logger.info("report %s consent withdrawn", report.reference)
+    return report
 
 
 class FollowUpLocked(Exception):
