@@ -13,7 +13,6 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from functools import partial
 
 import httpx
 from django.conf import settings
@@ -192,7 +191,7 @@ def _delivery_create(*, referral: Referral, kind: str, now: datetime.datetime) -
     # Queued only after commit: a rolled-back report leaves no task behind,
     # and a broker outage leaves the row for the sweeper (robust: a failed
     # publish is logged, never fails the reporter's request).
-    transaction.on_commit(partial(delivery_enqueue, delivery_id=delivery.pk), robust=True)
+    _enqueue_on_commit(delivery.pk)
     return delivery
 
 
@@ -254,6 +253,10 @@ def referral_override(
 
 class DeliveryFailed(Exception):
     """A delivery attempt failed and will be retried."""
+
+
+def _enqueue_on_commit(delivery_id: int) -> None:
+    transaction.on_commit(lambda: delivery_enqueue(delivery_id=delivery_id), robust=True)
 
 
 def delivery_enqueue(*, delivery_id: int) -> None:
@@ -432,8 +435,9 @@ def _attempt_record(*, delivery: Delivery, result: AttemptResult) -> str:
                 attempts=delivery.attempt_count,
                 error=result.error[:300],
             )
+            error = result.error
             transaction.on_commit(
-                partial(_staff_alert, referral_id=referral.pk, error=result.error), robust=True
+                lambda: _staff_alert(referral_id=referral.pk, error=error), robust=True
             )
             logger.warning(
                 "delivery %s failed after %s attempts", delivery.message_id, delivery.attempt_count
@@ -508,7 +512,7 @@ def referral_requeue(*, referral: Referral, acting_user: User) -> None:
             Delivery.objects.filter(pk=delivery.pk).update(
                 status=Delivery.Status.PENDING, attempt_count=0, next_attempt_at=now
             )
-            transaction.on_commit(partial(delivery_enqueue, delivery_id=delivery.pk), robust=True)
+            _enqueue_on_commit(delivery.pk)
         if referral.delivery_status == Referral.DeliveryStatus.FAILED:
             Referral.objects.filter(pk=referral.pk).update(
                 delivery_status=Referral.DeliveryStatus.PENDING
