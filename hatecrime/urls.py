@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("referrals.urls")),
     path("", include("reports.urls")),
     path("api/v1/", include("reports.api.urls")),
+    path("api/v1/provider/", include("referrals.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("staff/", admin.site.urls),
