@@ -2,8 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -106,6 +109,34 @@ class ReferralEventInline(admin.TabularInline):
     readonly_fields = ["at", "kind", "acting_user", "acting_provider", "data"]
 
 
+class RoutingOverrideForm(forms.ModelForm):
+    """Triage sends a report to a service routing did not choose."""
+
+    override_reason = forms.CharField(
+        label=_("Why"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        help_text=_("Recorded with the referral and shown to staff."),
+    )
+
+    class Meta:
+        model = Referral
+        fields = ["report", "service"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].required = True
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        report, service = data.get("report"), data.get("service")
+        if report and service and report.referrals.filter(service=service).exists():
+            raise forms.ValidationError(_("This report has already been sent to that service."))
+        if report and not (report.wants_support and report.consent_share_with_support):
+            raise forms.ValidationError(_("The reporter did not agree to be referred for support."))
+        return data
+
+
 @admin.register(Referral)
 class ReferralAdmin(admin.ModelAdmin):
     list_display = [
@@ -120,6 +151,7 @@ class ReferralAdmin(admin.ModelAdmin):
     ]
     list_filter = [OverdueFilter, "kind", "delivery_status", "outcome"]
     list_select_related = ["report", "service__provider", "police_force"]
+    raw_id_fields = ["report"]
     search_fields = ["report__reference"]
     readonly_fields = [
         "report",
@@ -143,8 +175,39 @@ class ReferralAdmin(admin.ModelAdmin):
     inlines = [DeliveryInline, ReferralEventInline]
     actions = ["acknowledge", "accept", "requeue"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+    def get_form(
+        self, request: HttpRequest, obj: Referral | None = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm[Referral]]:
+        if obj is None:
+            # Adding a referral is triage overriding routing, with a reason.
+            kwargs["form"] = RoutingOverrideForm
+            kwargs["fields"] = ["report", "service", "override_reason"]
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Referral | None = None) -> Any:
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request: HttpRequest, obj: Referral | None = None) -> Any:
+        if obj is None:
+            return ["report", "service", "override_reason"]
+        return self.fields
+
+    def get_inlines(self, request: HttpRequest, obj: Referral | None) -> list[Any]:
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Referral, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        assert isinstance(request.user, User)
+        created = services.referral_override(
+            report=form.cleaned_data["report"],
+            service=form.cleaned_data["service"],
+            reason=form.cleaned_data["override_reason"],
+            acting_user=request.user,
+        )
+        obj.pk = created.pk
+        obj.__dict__.update(created.__dict__)
 
     @admin.display(description=_("recipient"))
     def recipient(self, referral: Referral) -> str:

@@ -204,6 +204,7 @@ def _referral_create(
     route: Route,
     now: datetime.datetime,
     acting_user: User | None = None,
+    **event_data: object,
 ) -> Referral:
     referral = Referral.objects.create(
         report=report,
@@ -215,7 +216,13 @@ def _referral_create(
         created_at=now,
         deliver_by=working_days_after(report.submitted_at, DELIVER_WITHIN_WORKING_DAYS),
     )
-    _event(referral, ReferralEvent.Kind.CREATED, at=now, acting_user=acting_user)
+    ReferralEvent.objects.create(
+        referral=referral,
+        kind=ReferralEvent.Kind.CREATED,
+        at=now,
+        acting_user=acting_user,
+        data=event_data,
+    )
     _delivery_create(referral=referral, kind=Delivery.Kind.REFERRAL, now=now)
     return referral
 
@@ -247,7 +254,11 @@ def referral_override(
     )
     with transaction.atomic():
         return _referral_create(
-            report=report, route=route, now=timezone.now(), acting_user=acting_user
+            report=report,
+            route=route,
+            now=timezone.now(),
+            acting_user=acting_user,
+            override_reason=reason,
         )
 
 
