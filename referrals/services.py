@@ -44,6 +44,7 @@ from referrals.models import (
 from referrals.payloads import referral_payload
 from referrals.webhooks import webhook_headers
 from reports.models import PoliceForce, Report
+from reports.services import report_mark_referred
 
 logger = logging.getLogger(__name__)
 
@@ -345,8 +346,7 @@ def _send_email(channel: DeliveryChannel, delivery: Delivery) -> AttemptResult:
         subject = f"A referral is waiting for you (referral {referral.pk})"
         body = (
             "A new referral has been sent to you. Sign in to the staff site to see it:\n\n"
-            f"{_staff_link(referral)}\n\n"
-            f"Please respond by {referral.deliver_by:%d %B %Y}.\n"
+            f"{_staff_link(referral)}\n"
         )
     started = time.monotonic()
     try:
@@ -478,6 +478,12 @@ def _referral_delivered(*, referral: Referral, now: datetime.datetime) -> None:
         delivery_status=Referral.DeliveryStatus.DELIVERED, delivered_at=now, contact_by=contact_by
     )
     _event(referral, ReferralEvent.Kind.DELIVERED, at=now)
+    report_mark_referred(report=referral.report)
+    if Referral.objects.filter(pk=referral.pk, outcome=Referral.Outcome.WITHDRAWN).exists():
+        # Consent was withdrawn while this send was in flight: the recipient
+        # now holds the details, so it gets the withdrawal notice too.
+        if not Delivery.objects.filter(referral=referral, kind=Delivery.Kind.WITHDRAWN).exists():
+            _delivery_create(referral=referral, kind=Delivery.Kind.WITHDRAWN, now=now)
 
 
 def _staff_alert(*, referral_id: int, error: str) -> None:
