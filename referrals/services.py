@@ -479,11 +479,12 @@ def _referral_delivered(*, referral: Referral, now: datetime.datetime) -> None:
     )
     _event(referral, ReferralEvent.Kind.DELIVERED, at=now)
     report_mark_referred(report=referral.report)
-    if Referral.objects.filter(pk=referral.pk, outcome=Referral.Outcome.WITHDRAWN).exists():
-        # Consent was withdrawn while this send was in flight: the recipient
-        # now holds the details, so it gets the withdrawal notice too.
-        if not Delivery.objects.filter(referral=referral, kind=Delivery.Kind.WITHDRAWN).exists():
-            _delivery_create(referral=referral, kind=Delivery.Kind.WITHDRAWN, now=now)
+    # Consent withdrawn while this send was in flight: the recipient now
+    # holds the details, so it gets the withdrawal notice too.
+    withdrawn = Referral.objects.filter(pk=referral.pk, outcome=Referral.Outcome.WITHDRAWN)
+    noticed = Delivery.objects.filter(referral=referral, kind=Delivery.Kind.WITHDRAWN)
+    if withdrawn.exists() and not noticed.exists():
+        _delivery_create(referral=referral, kind=Delivery.Kind.WITHDRAWN, now=now)
 
 
 def _staff_alert(*, referral_id: int, error: str) -> None:
