@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
@@ -252,12 +253,13 @@ CELERY_BROKER_URL = env.string("CELERY_BROKER_URL", REDIS_URL or "filesystem://"
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {}
 if CELERY_BROKER_URL == "filesystem://":
     _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
@@ -277,7 +279,61 @@ CELERY_TASK_TIME_LIMIT = env.integer("CELERY_TASK_TIME_LIMIT", 120, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 90, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE: dict[str, Any] = {}
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+
+# --- Referrals: delivery, retries, the sweeper ---------------------------------
+# One HTTP call to a recipient may take this long (connect, send, read).
+REFERRAL_DELIVERY_TIMEOUT_SECONDS = env.integer("REFERRAL_DELIVERY_TIMEOUT_SECONDS", 15, minimum=1)
+# Attempts before a delivery is marked failed and raised to staff.
+REFERRAL_MAX_ATTEMPTS = env.integer("REFERRAL_MAX_ATTEMPTS", 8, minimum=1)
+# Exponential backoff between attempts (factor and cap, seconds; full jitter).
+REFERRAL_RETRY_BACKOFF_SECONDS = env.integer("REFERRAL_RETRY_BACKOFF_SECONDS", 30, minimum=1)
+REFERRAL_RETRY_BACKOFF_MAX_SECONDS = env.integer(
+    "REFERRAL_RETRY_BACKOFF_MAX_SECONDS", 30 * 60, minimum=1
+)
+# Per-task time limits: a recipient that hangs is cut off and retried.
+REFERRAL_TASK_SOFT_TIME_LIMIT = env.integer(
+    "REFERRAL_TASK_SOFT_TIME_LIMIT", REFERRAL_DELIVERY_TIMEOUT_SECONDS + 15, minimum=1
+)
+REFERRAL_TASK_TIME_LIMIT = env.integer(
+    "REFERRAL_TASK_TIME_LIMIT", REFERRAL_TASK_SOFT_TIME_LIMIT + 15, minimum=1
+)
+# A worker's claim on a delivery lasts longer than the task can run, so two
+# workers never send the same delivery at once; a killed worker's claim expires.
+REFERRAL_CLAIM_SECONDS = env.integer(
+    "REFERRAL_CLAIM_SECONDS", REFERRAL_TASK_TIME_LIMIT + 30, minimum=1
+)
+# The sweeper re-queues deliveries still pending this long after they were
+# due (lost message, broker data lost, worker killed).
+REFERRAL_SWEEP_INTERVAL_SECONDS = env.integer("REFERRAL_SWEEP_INTERVAL_SECONDS", 60, minimum=1)
+REFERRAL_SWEEP_GRACE_SECONDS = env.integer("REFERRAL_SWEEP_GRACE_SECONDS", 5 * 60, minimum=0)
+# Staff told when a referral cannot be delivered after every attempt.
+REFERRAL_ALERT_EMAILS = env.string_list("REFERRAL_ALERT_EMAILS")
+if REFERRAL_CLAIM_SECONDS <= REFERRAL_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        "REFERRAL_CLAIM_SECONDS must be longer than REFERRAL_TASK_TIME_LIMIT"
+    )
+if (
+    CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 10**9)
+    <= REFERRAL_RETRY_BACKOFF_MAX_SECONDS
+):
+    # A retry waits in the worker (unacknowledged) for its countdown; past
+    # the visibility timeout Redis would hand it to a second worker.
+    raise ImproperlyConfigured(
+        "REFERRAL_RETRY_BACKOFF_MAX_SECONDS must be shorter than CELERY_VISIBILITY_TIMEOUT"
+    )
+
+# Beat schedules, in code (run `celery -A hatecrime beat`, one per deployment).
+CELERY_BEAT_SCHEDULE: dict[str, Any] = {
+    "referrals-sweep": {
+        "task": "referrals.tasks.deliveries_sweep",
+        "schedule": float(REFERRAL_SWEEP_INTERVAL_SECONDS),
+    },
+    "referrals-overdue-digest": {
+        "task": "referrals.tasks.overdue_digest",
+        "schedule": crontab(hour=7, minute=30, day_of_week="mon-fri"),
+    },
+}
 
 # --- API -------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -336,6 +392,7 @@ EMAIL_PORT = env.integer("EMAIL_PORT", 25, minimum=1)
 EMAIL_HOST_USER = env.string("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env.string("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env.boolean("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.integer("EMAIL_TIMEOUT", 15, minimum=1)
 DEFAULT_FROM_EMAIL = env.string("DEFAULT_FROM_EMAIL", "no-reply@hatecrime.invalid")
 if EMBEDDED and not env.is_set("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"

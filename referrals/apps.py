@@ -4,3 +4,14 @@ from django.apps import AppConfig
 class ReferralsConfig(AppConfig):
     name = "referrals"
     verbose_name = "Referrals"
+
+    def ready(self) -> None:
+        from referrals import receivers
+        from reports.signals import report_consent_withdrawn, report_submitted
+
+        # Sent inside the reports app's transactions: the referrals are
+        # written (or withdrawn) atomically with the report's change.
+        report_submitted.connect(receivers.on_report_submitted, dispatch_uid="referrals-submit")
+        report_consent_withdrawn.connect(
+            receivers.on_report_consent_withdrawn, dispatch_uid="referrals-withdraw"
+        )

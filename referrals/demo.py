@@ -10,8 +10,8 @@ from typing import Any
 
 from django.db import transaction
 
-from referrals.models import Provider, Service
-from reports.models import Area, Strand
+from referrals.models import DeliveryMethod, PoliceForceChannel, Provider, Service
+from reports.models import Area, PoliceForce, Strand
 from reports.reference_data import LONDON_AREAS
 
 LONDON = [code for code, _name in LONDON_AREAS]
@@ -162,6 +162,13 @@ def demo_providers_load() -> None:
         provider, _ = Provider.objects.update_or_create(
             slug=spec["slug"], defaults={"name": spec["name"], "website": spec.get("website", "")}
         )
+        if not provider.has_channel:
+            # Demo channels: email notices to a reserved domain (RFC 2606),
+            # which `make run` writes to DATA_DIR/outbox.
+            Provider.objects.filter(pk=provider.pk).update(
+                delivery_method=DeliveryMethod.EMAIL,
+                notification_email=f"referrals@{provider.slug}.example",
+            )
         for service_spec in spec["services"]:
             fields = {
                 key: value
@@ -173,3 +180,11 @@ def demo_providers_load() -> None:
             )
             service.strands.set(Strand.objects.filter(code__in=service_spec.get("strands", [])))
             service.areas.set(Area.objects.filter(code__in=service_spec.get("areas", [])))
+    for force in PoliceForce.objects.all():
+        PoliceForceChannel.objects.get_or_create(
+            police_force=force,
+            defaults={
+                "delivery_method": DeliveryMethod.EMAIL,
+                "notification_email": f"hate-crime@{force.code}.police.example",
+            },
+        )

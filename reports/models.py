@@ -246,6 +246,7 @@ class ReportEvent(models.Model):
         SUBMITTED = "submitted", _("Submitted")
         INFORMATION_ADDED = "information_added", _("Information added by the reporter")
         STATUS_CHANGED = "status_changed", _("Status changed")
+        CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn by the reporter")
         TRIAGED = "triaged", _("Reviewed by triage")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")

@@ -17,7 +17,7 @@ from privacy.crypto import blind_index
 from reports import secrets
 from reports.journey import Answers
 from reports.models import AdditionalInformation, Area, Channel, Report, ReportEvent, Strand
-from reports.signals import report_submitted
+from reports.signals import report_consent_withdrawn, report_submitted
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +134,49 @@ def report_add_information(*, report: Report, text: str) -> AdditionalInformatio
             data={"addition_id": addition.pk},
         )
     return addition
+
+
+def report_consent_withdraw(*, report: Report, police: bool, support: bool) -> Report:
+    """The reporter withdraws consent to share with the police and/or support
+    services. Other apps react (via the signal) in the same transaction."""
+    now = timezone.now()
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report.pk)
+        changed = []
+        if police and report.consent_share_with_police:
+            report.consent_share_with_police = False
+            changed.append("consent_share_with_police")
+        if support and report.consent_share_with_support:
+            report.consent_share_with_support = False
+            changed.append("consent_share_with_support")
+        if not changed:
+            return report
+        report.save(update_fields=changed)
+        ReportEvent.objects.create(
+            report=report,
+            kind=ReportEvent.Kind.CONSENT_WITHDRAWN,
+            at=now,
+            data={"withdrawn": changed},
+        )
+        report_consent_withdrawn.send(sender=Report, report=report)
+    logger.info("report %s consent withdrawn", report.reference)
+    return report
+
+
+def report_mark_referred(*, report: Report) -> None:
+    """The report has reached someone it was sent to: "passed on" for the
+    reporter. Only a report nobody has moved on yet changes."""
+    now = timezone.now()
+    with transaction.atomic():
+        if Report.objects.filter(pk=report.pk, status=Report.Status.RECEIVED).update(
+            status=Report.Status.REFERRED
+        ):
+            ReportEvent.objects.create(
+                report=report,
+                kind=ReportEvent.Kind.STATUS_CHANGED,
+                at=now,
+                data={"from": Report.Status.RECEIVED, "to": Report.Status.REFERRED},
+            )
 
 
 class FollowUpLocked(Exception):

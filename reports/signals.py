@@ -4,3 +4,8 @@ from django.dispatch import Signal
 # referrals app) write what the report implies in the same transaction, so a
 # report is never saved without them.
 report_submitted = Signal()
+
+# Sent inside report_consent_withdraw's transaction with ``report`` (whose
+# consent fields are already updated): receivers stop or recall what the
+# report's consent no longer allows.
+report_consent_withdrawn = Signal()

@@ -23,14 +23,15 @@ def totp_token(device: TOTPDevice) -> str:
     return f"{totp(device.bin_key, device.step, device.t0, device.digits, device.drift):06d}"
 
 
-def signed_in(user: User) -> Client:
+def signed_in(user: User, password: str = PASSWORD) -> Client:
+    """A client signed in to the staff site the real way: password and TOTP."""
     device, _ = TOTPDevice.objects.get_or_create(user=user, name="phone")
     client = Client()
     response = client.post(
         "/staff/login/",
         {
             "username": user.username,
-            "password": PASSWORD,
+            "password": password,
             "otp_token": totp_token(device),
             "next": "/staff/",
         },

@@ -1,0 +1,67 @@
+"""Reads of referrals that are more than a line."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+
+from referrals.models import Referral, ReferralQuerySet
+from reports.models import Report
+
+
+def referrals_overdue(*, now: datetime.datetime | None = None) -> ReferralQuerySet:
+    """Referrals past a deadline: not delivered within 2 working days, or
+    accepted-or-waiting with no first contact by the service's deadline."""
+    now = now or timezone.now()
+    late_delivery = Q(
+        delivery_status__in=[Referral.DeliveryStatus.PENDING, Referral.DeliveryStatus.FAILED],
+        deliver_by__lt=now,
+    )
+    late_contact = Q(
+        delivery_status=Referral.DeliveryStatus.DELIVERED,
+        outcome__in=[
+            Referral.Outcome.NONE,
+            Referral.Outcome.ACKNOWLEDGED,
+            Referral.Outcome.ACCEPTED,
+        ],
+        first_contact_at__isnull=True,
+        contact_by__lt=now,
+    )
+    return Referral.objects.filter(late_delivery | late_contact)
+
+
+def _day(moment: datetime.datetime | None) -> str:
+    return date_format(timezone.localtime(moment), "j F") if moment else ""
+
+
+def report_referrals_for_reporter(*, report: Report) -> list[str]:
+    """Where the report went, in plain words, for the person who made it.
+
+    Organisation names only: never a member of staff's name.
+    """
+    lines: list[str] = []
+    referrals = report.referrals.select_related("service__provider", "police_force").order_by(
+        "created_at", "id"
+    )
+    for referral in referrals:
+        who = referral.recipient_name
+        if referral.outcome == Referral.Outcome.WITHDRAWN:
+            line = _("You withdrew your consent, so we told %(who)s to stop using your details.")
+            if referral.delivery_status != Referral.DeliveryStatus.DELIVERED:
+                line = _("You withdrew your consent before we sent your report to %(who)s.")
+        elif referral.outcome == Referral.Outcome.ACCEPTED:
+            line = _("%(who)s accepted your referral on %(day)s.")
+        elif referral.outcome == Referral.Outcome.DECLINED:
+            line = _("%(who)s could not help this time, so we passed your report on again.")
+        elif referral.outcome == Referral.Outcome.ACKNOWLEDGED:
+            line = _("%(who)s has received your report (%(day)s).")
+        elif referral.delivery_status == Referral.DeliveryStatus.DELIVERED:
+            line = _("We sent your report to %(who)s on %(day)s.")
+        else:
+            line = _("We are sending your report to %(who)s.")
+        lines.append(line % {"who": who, "day": _day(referral.outcome_at or referral.delivered_at)})
+    return lines

@@ -1,0 +1,736 @@
+"""Writes to referrals: routing, the outbox, delivery, and providers' replies.
+
+Every function is keyword-only and typed; those that change something a
+person cares about write a ReferralEvent in the same transaction. Slow I/O
+(HTTP, SMTP) happens outside any transaction: a database transaction held
+open across a partner's slow response would block the rows it touched.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+
+import httpx
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from referrals.deadlines import working_days_after
+from referrals.models import (
+    Capacity,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryChannel,
+    DeliveryMethod,
+    Need,
+    Provider,
+    ProviderApiToken,
+    Referral,
+    ReferralEvent,
+    RiskLevel,
+    RoutingRule,
+    Service,
+)
+from referrals.payloads import referral_payload
+from referrals.webhooks import webhook_headers
+from reports.models import PoliceForce, Report
+from reports.services import report_mark_referred
+
+logger = logging.getLogger(__name__)
+
+# Victims' Code, right 4: referred to support services within 2 working days.
+DELIVER_WITHIN_WORKING_DAYS = 2
+HIGH_RISK_INCIDENT_TYPES = {"physical-assault", "sexual-assault"}
+
+
+# --- Routing -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    kind: str
+    reason: str
+    service: Service | None = None
+    police_force: PoliceForce | None = None
+
+
+def _report_needs(report: Report) -> set[str]:
+    needs = {Need.ANY.value}
+    if report.wants_support:
+        needs.add(Need.SUPPORT)
+    if report.needs_interpreter:
+        needs.add(Need.INTERPRETER)
+    if report.needs_bsl:
+        needs.add(Need.BSL)
+    if report.accessibility_needs:
+        needs.add(Need.ACCESSIBILITY)
+    return needs
+
+
+def _unavailable(service: Service) -> str | None:
+    """Why a service cannot take a referral now, or None if it can."""
+    if not service.accepts_referrals:
+        return "does not take referrals"
+    if service.capacity != Capacity.OPEN:
+        return "is full" if service.capacity == Capacity.FULL else "is paused"
+    if not service.provider.has_channel:
+        return "has no delivery channel"
+    return None
+
+
+def _support_routes(report: Report, *, exclude_service_ids: set[int]) -> list[Route]:
+    """Every service that could take this report, best first, with the reason."""
+    strands = list(report.strands.all())
+    needs = _report_needs(report)
+    asked = "victim asked for support"
+    routes: list[Route] = []
+    skipped: list[str] = []
+    seen: set[int] = set(exclude_service_ids)
+
+    def consider(service: Service, because: list[str]) -> None:
+        if service.pk in seen:
+            return
+        seen.add(service.pk)
+        why_not = _unavailable(service)
+        if why_not:
+            skipped.append(f"{service.provider.name} {why_not}")
+            return
+        reason = f"sent to {service.provider.name} because: " + ", ".join([*because, asked])
+        if skipped:
+            reason += " (" + "; ".join(skipped) + ")"
+        routes.append(Route(kind=Referral.Kind.SUPPORT, reason=reason, service=service))
+
+    rules = (
+        RoutingRule.objects.filter(active=True, need__in=needs)
+        .filter(Q(strand__isnull=True) | Q(strand__in=strands))
+        .filter(Q(area__isnull=True) | Q(area=report.area))
+        .select_related("strand", "area", "service__provider")
+    )
+    for rule in rules:
+        because = [rule.strand.name.lower() if rule.strand else "any strand"]
+        because.append(f"area {report.area.name}" if rule.area else "any area")
+        if rule.need and rule.need != Need.SUPPORT:
+            because.append(str(Need(rule.need).label).lower())
+        consider(rule.service, because)
+    # The directory's own fallbacks: specialists for the strands and area,
+    # then the universal services that cover the area.
+    directory = (
+        Service.objects.filter(accepts_referrals=True)
+        .select_related("provider")
+        .prefetch_related("strands")
+        .for_strands_and_area(strands=strands or None, area=report.area)
+    )
+    strand_ids = {strand.pk for strand in strands}
+    for service in directory:
+        if service.all_strands:
+            because = ["supports every kind of hate crime"]
+        else:
+            because = [s.name.lower() for s in service.strands.all() if s.pk in strand_ids]
+        because.append(f"area {report.area.name}")
+        consider(service, because)
+    return routes
+
+
+def report_route(*, report: Report, exclude_service_ids: set[int] | None = None) -> list[Route]:
+    """Where a report goes, under its consent: its police force and the best
+    support service. Nothing is routed that the reporter did not agree to."""
+    routes: list[Route] = []
+    if report.wants_police_told and report.consent_share_with_police:
+        force = report.area.police_force
+        where = "online, the victim's area" if report.location_kind == "online" else "area"
+        routes.append(
+            Route(
+                kind=Referral.Kind.POLICE,
+                police_force=force,
+                reason=f"sent to {force.name} because: {where} {report.area.name}, "
+                "victim asked for the police to be told",
+            )
+        )
+    if report.wants_support and report.consent_share_with_support:
+        support = _support_routes(report, exclude_service_ids=exclude_service_ids or set())
+        routes.extend(support[:1])
+    return routes
+
+
+def _risk_level(report: Report) -> str:
+    kinds = {kind.code for kind in report.incident_types.all()}
+    if report.still_happening == "yes" or kinds & HIGH_RISK_INCIDENT_TYPES:
+        return RiskLevel.HIGH
+    return RiskLevel.STANDARD
+
+
+def _event(
+    referral: Referral,
+    kind: str,
+    *,
+    at: datetime.datetime,
+    acting_user: User | None = None,
+    acting_provider: Provider | None = None,
+    **data: object,
+) -> None:
+    ReferralEvent.objects.create(
+        referral=referral,
+        kind=kind,
+        at=at,
+        acting_user=acting_user,
+        acting_provider=acting_provider,
+        data=data,
+    )
+
+
+def _delivery_create(*, referral: Referral, kind: str, now: datetime.datetime) -> Delivery:
+    delivery = Delivery.objects.create(
+        referral=referral, kind=kind, created_at=now, next_attempt_at=now
+    )
+    # Queued only after commit: a rolled-back report leaves no task behind,
+    # and a broker outage leaves the row for the sweeper (robust: a failed
+    # publish is logged, never fails the reporter's request).
+    _enqueue_on_commit(delivery.pk)
+    return delivery
+
+
+def _referral_create(
+    *,
+    report: Report,
+    route: Route,
+    now: datetime.datetime,
+    acting_user: User | None = None,
+    **event_data: object,
+) -> Referral:
+    referral = Referral.objects.create(
+        report=report,
+        kind=route.kind,
+        service=route.service,
+        police_force=route.police_force,
+        reason=route.reason,
+        risk_level=_risk_level(report),
+        created_at=now,
+        deliver_by=working_days_after(report.submitted_at, DELIVER_WITHIN_WORKING_DAYS),
+    )
+    ReferralEvent.objects.create(
+        referral=referral,
+        kind=ReferralEvent.Kind.CREATED,
+        at=now,
+        acting_user=acting_user,
+        data=event_data,
+    )
+    _delivery_create(referral=referral, kind=Delivery.Kind.REFERRAL, now=now)
+    return referral
+
+
+def report_referrals_create(*, report: Report) -> list[Referral]:
+    """Write the referrals a submitted report implies: the outbox.
+
+    Runs inside report_submit's transaction (via the report_submitted
+    signal), so a report is never saved without its referrals.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        return [
+            _referral_create(report=report, route=route, now=now)
+            for route in report_route(report=report)
+        ]
+
+
+def referral_override(
+    *, report: Report, service: Service, reason: str, acting_user: User
+) -> Referral:
+    """A triage officer sends a report to a service of their choosing."""
+    if not (report.wants_support and report.consent_share_with_support):
+        raise InvalidTransition("the reporter did not agree to be referred for support")
+    route = Route(
+        kind=Referral.Kind.SUPPORT,
+        service=service,
+        reason=f"sent to {service.provider.name} by triage: {reason}",
+    )
+    with transaction.atomic():
+        return _referral_create(
+            report=report,
+            route=route,
+            now=timezone.now(),
+            acting_user=acting_user,
+            override_reason=reason,
+        )
+
+
+# --- Delivery ------------------------------------------------------------------
+
+
+class DeliveryFailed(Exception):
+    """A delivery attempt failed and will be retried."""
+
+
+def _enqueue_on_commit(delivery_id: int) -> None:
+    transaction.on_commit(lambda: delivery_enqueue(delivery_id=delivery_id), robust=True)
+
+
+def delivery_enqueue(*, delivery_id: int) -> None:
+    from referrals.tasks import delivery_send_task  # the task module imports this one
+
+    delivery_send_task.delay(delivery_id)
+    Delivery.objects.filter(pk=delivery_id).update(last_queued_at=timezone.now())
+
+
+def _retry_after(attempt_count: int) -> datetime.timedelta:
+    """The longest backoff Celery can choose before the next attempt (the
+    task declares the same factor and cap, with jitter below it)."""
+    seconds = min(
+        settings.REFERRAL_RETRY_BACKOFF_MAX_SECONDS,
+        settings.REFERRAL_RETRY_BACKOFF_SECONDS * 2 ** max(attempt_count - 1, 0),
+    )
+    return datetime.timedelta(seconds=seconds)
+
+
+def _staff_link(referral: Referral) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse(
+        "admin:referrals_referral_change", args=[referral.pk]
+    )
+
+
+@dataclass(frozen=True)
+class AttemptResult:
+    succeeded: bool
+    status_code: int | None
+    error: str
+    latency_ms: int
+
+
+def _send_webhook(channel: DeliveryChannel, delivery: Delivery) -> AttemptResult:
+    body = json.dumps(referral_payload(delivery=delivery), separators=(",", ":")).encode()
+    # A fresh timestamp per attempt, the same webhook-id on every attempt, so
+    # the receiver can drop duplicates.
+    headers = webhook_headers(
+        secret=channel.webhook_secret,
+        message_id=delivery.message_id,
+        timestamp=int(time.time()),
+        body=body,
+    )
+    started = time.monotonic()
+    try:
+        response = httpx.post(
+            channel.webhook_url,
+            content=body,
+            headers=headers,
+            timeout=settings.REFERRAL_DELIVERY_TIMEOUT_SECONDS,
+            follow_redirects=False,
+        )
+    except Exception as exc:  # timeouts, refused connections, a soft time limit
+        return AttemptResult(False, None, type(exc).__name__, _ms_since(started))
+    ok = 200 <= response.status_code < 300
+    error = "" if ok else f"HTTP {response.status_code}"
+    return AttemptResult(ok, response.status_code, error, _ms_since(started))
+
+
+def _send_email(channel: DeliveryChannel, delivery: Delivery) -> AttemptResult:
+    # An email carries no victim details: that a referral is waiting, and a
+    # link to the staff site, where access is checked and logged.
+    referral = delivery.referral
+    if delivery.kind == Delivery.Kind.WITHDRAWN:
+        subject = f"Consent withdrawn for referral {referral.pk}"
+        body = (
+            f"The person who made referral {referral.pk} has withdrawn their consent.\n"
+            "Stop using and delete the details you were sent for it.\n\n"
+            f"{_staff_link(referral)}\n"
+        )
+    else:
+        subject = f"A referral is waiting for you (referral {referral.pk})"
+        body = (
+            "A new referral has been sent to you. Sign in to the staff site to see it:\n\n"
+            f"{_staff_link(referral)}\n"
+        )
+    started = time.monotonic()
+    try:
+        send_mail(subject, body, None, [channel.notification_email], fail_silently=False)
+    except Exception as exc:  # SMTP errors, refused connections, timeouts
+        return AttemptResult(False, None, type(exc).__name__, _ms_since(started))
+    return AttemptResult(True, None, "", _ms_since(started))
+
+
+def _ms_since(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)
+
+
+def _consent_allows(referral: Referral) -> bool:
+    report = referral.report
+    if referral.kind == Referral.Kind.POLICE:
+        return report.consent_share_with_police
+    return report.consent_share_with_support
+
+
+def delivery_send(*, delivery_id: int) -> str:
+    """Claim a delivery, send it, record the attempt; the task's one call.
+
+    Returns what happened ("sent", "failed", "cancelled", "not-claimed");
+    raises DeliveryFailed when an attempt failed and another will follow.
+    """
+    now = timezone.now()
+    # The claim: exactly one worker moves a pending, unclaimed (or expired)
+    # delivery into its hands; duplicates of the task find nothing to do.
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.PENDING)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(
+            claimed_until=now + datetime.timedelta(seconds=settings.REFERRAL_CLAIM_SECONDS),
+            attempt_count=F("attempt_count") + 1,
+        )
+    )
+    if claimed != 1:
+        return "not-claimed"
+    delivery = Delivery.objects.select_related(
+        "referral__report__area__police_force",
+        "referral__service__provider",
+        "referral__police_force",
+    ).get(pk=delivery_id)
+    referral = delivery.referral
+    if delivery.kind == Delivery.Kind.REFERRAL and not _consent_allows(referral):
+        with transaction.atomic():
+            Delivery.objects.filter(pk=delivery.pk).update(
+                status=Delivery.Status.CANCELLED, claimed_until=None
+            )
+            Referral.objects.filter(pk=referral.pk).update(
+                delivery_status=Referral.DeliveryStatus.CANCELLED
+            )
+        return "cancelled"
+
+    channel = referral.channel
+    if channel is None or not channel.has_channel:
+        result = AttemptResult(False, None, "no delivery channel configured", 0)
+    elif channel.delivery_method == DeliveryMethod.WEBHOOK:
+        result = _send_webhook(channel, delivery)
+    else:
+        result = _send_email(channel, delivery)
+    return _attempt_record(delivery=delivery, result=result)
+
+
+def _attempt_record(*, delivery: Delivery, result: AttemptResult) -> str:
+    now = timezone.now()
+    referral = delivery.referral
+    final = not result.succeeded and delivery.attempt_count >= settings.REFERRAL_MAX_ATTEMPTS
+    with transaction.atomic():
+        DeliveryAttempt.objects.create(
+            delivery=delivery,
+            at=now,
+            succeeded=result.succeeded,
+            status_code=result.status_code,
+            latency_ms=result.latency_ms,
+            error=result.error[:300],
+        )
+        if result.succeeded:
+            Delivery.objects.filter(pk=delivery.pk).update(
+                status=Delivery.Status.SENT, sent_at=now, claimed_until=None, last_error=""
+            )
+            if delivery.kind == Delivery.Kind.REFERRAL:
+                _referral_delivered(referral=referral, now=now)
+            logger.info("delivery %s sent", delivery.message_id)
+            return "sent"
+        if final:
+            Delivery.objects.filter(pk=delivery.pk).update(
+                status=Delivery.Status.FAILED, claimed_until=None, last_error=result.error[:300]
+            )
+            if delivery.kind == Delivery.Kind.REFERRAL:
+                Referral.objects.filter(pk=referral.pk).update(
+                    delivery_status=Referral.DeliveryStatus.FAILED
+                )
+            _event(
+                referral,
+                ReferralEvent.Kind.DELIVERY_FAILED,
+                at=now,
+                delivery=delivery.message_id,
+                attempts=delivery.attempt_count,
+                error=result.error[:300],
+            )
+            error = result.error
+            transaction.on_commit(
+                lambda: _staff_alert(referral_id=referral.pk, error=error), robust=True
+            )
+            logger.warning(
+                "delivery %s failed after %s attempts", delivery.message_id, delivery.attempt_count
+            )
+            return "failed"
+        Delivery.objects.filter(pk=delivery.pk).update(
+            claimed_until=None,
+            next_attempt_at=now + _retry_after(delivery.attempt_count),
+            last_error=result.error[:300],
+        )
+    raise DeliveryFailed(f"delivery {delivery.message_id}: {result.error}")
+
+
+def _referral_delivered(*, referral: Referral, now: datetime.datetime) -> None:
+    contact_by = None
+    if referral.service is not None:
+        days = (
+            referral.service.contact_within_days_high
+            if referral.risk_level == RiskLevel.HIGH
+            else referral.service.contact_within_days_standard
+        )
+        contact_by = working_days_after(now, days)
+    Referral.objects.filter(pk=referral.pk).update(
+        delivery_status=Referral.DeliveryStatus.DELIVERED, delivered_at=now, contact_by=contact_by
+    )
+    _event(referral, ReferralEvent.Kind.DELIVERED, at=now)
+    report_mark_referred(report=referral.report)
+    # Consent withdrawn while this send was in flight: the recipient now
+    # holds the details, so it gets the withdrawal notice too.
+    withdrawn = Referral.objects.filter(pk=referral.pk, outcome=Referral.Outcome.WITHDRAWN)
+    noticed = Delivery.objects.filter(referral=referral, kind=Delivery.Kind.WITHDRAWN)
+    if withdrawn.exists() and not noticed.exists():
+        _delivery_create(referral=referral, kind=Delivery.Kind.WITHDRAWN, now=now)
+
+
+def _staff_alert(*, referral_id: int, error: str) -> None:
+    """Tell a person: a referral that could not be delivered is a victim
+    waiting for help nobody knows about."""
+    recipients = settings.REFERRAL_ALERT_EMAILS
+    if not recipients:
+        logger.error("referral %s could not be delivered and no alert address is set", referral_id)
+        return
+    referral = Referral.objects.get(pk=referral_id)
+    send_mail(
+        f"Referral {referral_id} could not be delivered",
+        f"Referral {referral_id} could not be delivered after every retry ({error}).\n"
+        f"Check the recipient's delivery channel and re-queue it:\n\n{_staff_link(referral)}\n",
+        None,
+        recipients,
+        fail_silently=False,
+    )
+
+
+def deliveries_requeue_stale(*, now: datetime.datetime | None = None) -> list[int]:
+    """Re-queue deliveries still pending after the grace period: a lost
+    message, a broker that lost its data or a killed worker only delays one."""
+    now = now or timezone.now()
+    grace = now - datetime.timedelta(seconds=settings.REFERRAL_SWEEP_GRACE_SECONDS)
+    stale = list(
+        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lt=grace)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(Q(last_queued_at__isnull=True) | Q(last_queued_at__lt=grace))
+        .values_list("pk", flat=True)[:500]
+    )
+    for delivery_id in stale:
+        try:
+            delivery_enqueue(delivery_id=delivery_id)
+        except Exception:
+            logger.exception("could not re-queue delivery %s", delivery_id)
+            break
+    return stale
+
+
+def referral_requeue(*, referral: Referral, acting_user: User) -> None:
+    """Staff give a failed delivery another round of attempts."""
+    now = timezone.now()
+    with transaction.atomic():
+        for delivery in referral.deliveries.filter(status=Delivery.Status.FAILED):
+            Delivery.objects.filter(pk=delivery.pk).update(
+                status=Delivery.Status.PENDING, attempt_count=0, next_attempt_at=now
+            )
+            _enqueue_on_commit(delivery.pk)
+        if referral.delivery_status == Referral.DeliveryStatus.FAILED:
+            Referral.objects.filter(pk=referral.pk).update(
+                delivery_status=Referral.DeliveryStatus.PENDING
+            )
+        _event(referral, ReferralEvent.Kind.REQUEUED, at=now, acting_user=acting_user)
+
+
+# --- Provider API tokens ------------------------------------------------------------
+
+
+def provider_token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def provider_token_issue(*, provider: Provider, name: str) -> tuple[ProviderApiToken, str]:
+    """A new API key for a provider: returned once, stored only as a hash."""
+    key = "hcp_" + secrets.token_urlsafe(32)
+    token = ProviderApiToken.objects.create(
+        provider=provider, name=name, key_hash=provider_token_hash(key), created_at=timezone.now()
+    )
+    return token, key
+
+
+# --- Replies from recipients -----------------------------------------------------
+
+
+class InvalidTransition(Exception):
+    """The referral is not in a state that allows this."""
+
+
+def _reply(
+    *,
+    referral: Referral,
+    outcome: str,
+    allowed_from: tuple[str, ...],
+    acting_user: User | None,
+    acting_provider: Provider | None,
+    **changes: object,
+) -> Referral:
+    now = timezone.now()
+    with transaction.atomic():
+        updated = Referral.objects.filter(
+            pk=referral.pk,
+            delivery_status=Referral.DeliveryStatus.DELIVERED,
+            outcome__in=allowed_from,
+        ).update(outcome=outcome, outcome_at=now, **changes)
+        if updated != 1:
+            raise InvalidTransition(f"cannot mark this referral {outcome}")
+        _event(
+            referral,
+            outcome,
+            at=now,
+            acting_user=acting_user,
+            acting_provider=acting_provider,
+            **{k: str(v) for k, v in changes.items() if k == "decline_reason"},
+        )
+    referral.refresh_from_db()
+    return referral
+
+
+def referral_acknowledge(
+    *,
+    referral: Referral,
+    acting_user: User | None = None,
+    acting_provider: Provider | None = None,
+) -> Referral:
+    return _reply(
+        referral=referral,
+        outcome=Referral.Outcome.ACKNOWLEDGED,
+        allowed_from=(Referral.Outcome.NONE,),
+        acting_user=acting_user,
+        acting_provider=acting_provider,
+    )
+
+
+def referral_accept(
+    *,
+    referral: Referral,
+    advocate: User | None = None,
+    advocate_name: str = "",
+    acting_user: User | None = None,
+    acting_provider: Provider | None = None,
+) -> Referral:
+    """The provider takes the referral on; it is on the advocate's caseload."""
+    if referral.kind != Referral.Kind.SUPPORT:
+        raise InvalidTransition("police referrals are acknowledged, not accepted")
+    return _reply(
+        referral=referral,
+        outcome=Referral.Outcome.ACCEPTED,
+        allowed_from=(Referral.Outcome.NONE, Referral.Outcome.ACKNOWLEDGED),
+        acting_user=acting_user,
+        acting_provider=acting_provider,
+        advocate=advocate,
+        advocate_name=advocate_name,
+    )
+
+
+def referral_decline(
+    *,
+    referral: Referral,
+    reason: str,
+    acting_user: User | None = None,
+    acting_provider: Provider | None = None,
+) -> Referral | None:
+    """The provider cannot help; the report is re-routed to the next service.
+
+    Returns the new referral, or None when no other service fits.
+    """
+    if referral.kind != Referral.Kind.SUPPORT:
+        raise InvalidTransition("police referrals are acknowledged, not declined")
+    with transaction.atomic():
+        _reply(
+            referral=referral,
+            outcome=Referral.Outcome.DECLINED,
+            allowed_from=(Referral.Outcome.NONE, Referral.Outcome.ACKNOWLEDGED),
+            acting_user=acting_user,
+            acting_provider=acting_provider,
+            decline_reason=reason,
+        )
+        report = Report.objects.select_for_update().get(pk=referral.report_id)
+        if not (report.wants_support and report.consent_share_with_support):
+            return None
+        already = set(
+            report.referrals.filter(service__isnull=False).values_list("service_id", flat=True)
+        )
+        routes = _support_routes(report, exclude_service_ids=already)
+        if not routes:
+            return None
+        return _referral_create(report=report, route=routes[0], now=timezone.now())
+
+
+def referral_record_contact(
+    *,
+    referral: Referral,
+    acting_user: User | None = None,
+    acting_provider: Provider | None = None,
+) -> Referral:
+    """First contact with the victim was made (the service's deadline is met)."""
+    now = timezone.now()
+    updated = Referral.objects.filter(
+        pk=referral.pk, outcome=Referral.Outcome.ACCEPTED, first_contact_at__isnull=True
+    ).update(first_contact_at=now)
+    if updated != 1:
+        raise InvalidTransition("first contact is recorded once, on an accepted referral")
+    referral.refresh_from_db()
+    return referral
+
+
+# --- Consent withdrawal ----------------------------------------------------------
+
+
+def report_referrals_withdraw(*, report: Report) -> None:
+    """Apply a reporter's withdrawn consent to the report's referrals: stop
+    undelivered ones and tell the recipients of delivered ones (UK GDPR
+    article 7(3): withdrawing consent must be as easy as giving it)."""
+    now = timezone.now()
+    with transaction.atomic():
+        for referral in report.referrals.select_for_update().exclude(
+            outcome=Referral.Outcome.WITHDRAWN
+        ):
+            if _consent_allows(referral):
+                continue
+            if referral.delivery_status == Referral.DeliveryStatus.DELIVERED:
+                _delivery_create(referral=referral, kind=Delivery.Kind.WITHDRAWN, now=now)
+            else:
+                referral.deliveries.filter(status=Delivery.Status.PENDING).update(
+                    status=Delivery.Status.CANCELLED
+                )
+                referral.delivery_status = Referral.DeliveryStatus.CANCELLED
+            referral.outcome = Referral.Outcome.WITHDRAWN
+            referral.outcome_at = now
+            referral.save(update_fields=["delivery_status", "outcome", "outcome_at"])
+            _event(referral, ReferralEvent.Kind.WITHDRAWN, at=now)
+
+
+# --- Deadlines ----------------------------------------------------------------------
+
+
+def overdue_digest_send(*, now: datetime.datetime | None = None) -> int:
+    """Email each provider manager how many of their referrals are overdue
+    (counts and a link, no victim details). Returns the emails sent."""
+    from referrals.selectors import referrals_overdue
+
+    now = now or timezone.now()
+    sent = 0
+    for provider in Provider.objects.exclude(manager_email=""):
+        count = referrals_overdue(now=now).filter(service__provider=provider).count()
+        if not count:
+            continue
+        link = settings.SITE_URL.rstrip("/") + reverse("admin:referrals_referral_changelist")
+        send_mail(
+            f"{count} overdue referral(s) for {provider.name}",
+            f"{count} referral(s) to {provider.name} are past their deadline.\n\n"
+            f"{link}?overdue=yes\n",
+            None,
+            [provider.manager_email],
+            fail_silently=False,
+        )
+        sent += 1
+    return sent

@@ -1,0 +1,37 @@
+"""Celery tasks: thin, take ids, idempotent; the work is in services.
+
+Retries are declared here (exponential backoff with full jitter); the claim
+in delivery_send makes a duplicate message, a redelivery after a lost
+worker or the sweeper's re-queue harmless.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+
+from referrals import services
+
+
+@shared_task(
+    autoretry_for=(services.DeliveryFailed,),
+    retry_backoff=settings.REFERRAL_RETRY_BACKOFF_SECONDS,
+    retry_backoff_max=settings.REFERRAL_RETRY_BACKOFF_MAX_SECONDS,
+    retry_jitter=True,
+    max_retries=settings.REFERRAL_MAX_ATTEMPTS,
+    acks_late=True,
+    soft_time_limit=settings.REFERRAL_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.REFERRAL_TASK_TIME_LIMIT,
+)
+def delivery_send_task(delivery_id: int) -> str:
+    return services.delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(ignore_result=True)
+def deliveries_sweep() -> int:
+    return len(services.deliveries_requeue_stale())
+
+
+@shared_task(ignore_result=True)
+def overdue_digest() -> int:
+    return services.overdue_digest_send()
