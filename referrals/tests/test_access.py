@@ -93,3 +93,32 @@ def test_provider_staff_see_what_the_victim_shared_with_them(cast: dict[str, obj
     page = client.get(f"/staff/referrals/referral/{support.pk}/change/").content.decode()
     assert "amara.okafor@example.org" in page
     assert "Two men shouted abuse" not in page  # the account is for the police only
+
+
+def test_police_liaison_acknowledges_in_the_staff_site(cast: dict[str, object]) -> None:
+    bob, police = cast["bob"], cast["police"]
+    assert isinstance(bob, User) and isinstance(police, Referral)
+    bob.user_permissions.add(Permission.objects.get(codename="change_referral"))
+    client = Client()
+    client.force_login(bob)
+    response = client.post(
+        "/staff/referrals/referral/",
+        {"action": "acknowledge", "_selected_action": [police.pk]},
+    )
+    assert response.status_code == 302
+    police.refresh_from_db()
+    assert police.outcome == "acknowledged"
+    assert police.events.get(kind="acknowledged").acting_user == bob
+
+
+def test_staff_cannot_act_on_another_organisations_referral(cast: dict[str, object]) -> None:
+    alice, police = cast["alice"], cast["police"]
+    assert isinstance(alice, User) and isinstance(police, Referral)
+    alice.user_permissions.add(Permission.objects.get(codename="change_referral"))
+    client = Client()
+    client.force_login(alice)
+    client.post(
+        "/staff/referrals/referral/", {"action": "acknowledge", "_selected_action": [police.pk]}
+    )
+    police.refresh_from_db()
+    assert police.outcome == ""
