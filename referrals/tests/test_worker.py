@@ -43,15 +43,17 @@ def _reset_publisher() -> None:
 def broker() -> Iterator[Redis]:
     """A private Redis, used by this process to publish and by the worker."""
     redis = Redis()
-    redis.start()
     keys = ("broker_url", "broker_write_url", "broker_read_url")
     old = {key: app.conf[key] for key in keys}
-    app.conf.update(dict.fromkeys(keys, redis.url))
-    _reset_publisher()
-    yield redis
-    redis.stop()
-    app.conf.update(old)
-    _reset_publisher()
+    try:
+        redis.start()
+        app.conf.update(dict.fromkeys(keys, redis.url))
+        _reset_publisher()
+        yield redis
+    finally:
+        redis.stop()
+        app.conf.update(old)
+        _reset_publisher()
 
 
 @pytest.fixture
@@ -85,9 +87,11 @@ def start_worker(
         workers.append(worker)
         return worker
 
-    yield start
-    for worker in workers:
-        worker.stop()
+    try:
+        yield start
+    finally:
+        for worker in workers:
+            worker.stop()
     for worker in workers:
         print(worker.output()[-4000:])  # shown when a test fails
 
