@@ -259,6 +259,7 @@ if CELERY_BROKER_URL == "filesystem://":
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Otherwise kombu keeps its exchange table in ./control, in the checkout.
         "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }

@@ -9,6 +9,8 @@ from django.db.models import QuerySet
 from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from referrals import services
@@ -22,7 +24,9 @@ from referrals.models import (
     ReferralEvent,
     RoutingRule,
     Service,
+    StaffMembership,
 )
+from referrals.payloads import referral_data
 from referrals.selectors import referrals_overdue
 
 
@@ -170,10 +174,26 @@ class ReferralAdmin(admin.ModelAdmin):
         "outcome_at",
         "decline_reason",
         "advocate_name",
+        "shared_details",
     ]
     fields = [*readonly_fields, "advocate"]
     inlines = [DeliveryInline, ReferralEventInline]
     actions = ["acknowledge", "accept", "requeue"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Referral]:
+        # Access is the queryset: list, change page, actions and search all
+        # go through it, so another organisation's referral does not exist.
+        return super().get_queryset(request).visible_to(request.user)  # type: ignore[attr-defined]
+
+    @admin.display(description=_("what the victim agreed to share with you"))
+    def shared_details(self, referral: Referral) -> SafeString:
+        if referral.outcome == Referral.Outcome.WITHDRAWN:
+            return format_html("{}", _("Consent withdrawn: nothing is shared."))
+        data = referral_data(referral=referral)
+        return format_html(
+            "<dl>{}</dl>",
+            format_html_join("", "<dt>{}</dt><dd>{}</dd>", ((k, v) for k, v in data.items())),
+        )
 
     def get_form(
         self, request: HttpRequest, obj: Referral | None = None, change: bool = False, **kwargs: Any
@@ -254,10 +274,20 @@ class ReferralAdmin(admin.ModelAdmin):
         self._each(request, queryset, "referral_requeue")
 
 
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "provider", "police_force"]
+    autocomplete_fields = ["user"]
+
+
 @admin.register(DeliveryAttempt)
 class DeliveryAttemptAdmin(admin.ModelAdmin):
     list_display = ["delivery", "at", "succeeded", "status_code", "latency_ms", "error"]
     list_filter = ["succeeded"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DeliveryAttempt]:
+        visible = Referral.objects.visible_to(request.user)
+        return super().get_queryset(request).filter(delivery__referral__in=visible)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

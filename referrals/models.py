@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -185,6 +186,26 @@ class RiskLevel(models.TextChoices):
 
 
 class ReferralQuerySet(models.QuerySet["Referral"]):
+    def visible_to(self, user: User | AnonymousUser) -> ReferralQuerySet:
+        """What a member of staff may see: triage sees every referral; a
+        provider's staff their provider's, a police liaison their force's,
+        once delivered; anyone else nothing."""
+        if not user.is_active:
+            return self.none()
+        if user.is_superuser or user.has_perm("referrals.view_all_referrals"):
+            return self
+        membership = StaffMembership.objects.filter(user_id=user.pk).first()
+        if membership is None:
+            return self.none()
+        unsent = [Referral.DeliveryStatus.PENDING, Referral.DeliveryStatus.CANCELLED]
+        if membership.provider_id is not None:
+            return self.filter(service__provider_id=membership.provider_id).exclude(
+                delivery_status__in=unsent
+            )
+        return self.filter(police_force_id=membership.police_force_id).exclude(
+            delivery_status__in=unsent
+        )
+
     def for_provider(self, provider: Provider) -> ReferralQuerySet:
         """The referrals a provider may see: delivered to one of its services."""
         return self.filter(service__provider=provider).exclude(
@@ -256,6 +277,7 @@ class Referral(models.Model):
 
     class Meta:
         ordering = ["-created_at", "id"]
+        permissions = [("view_all_referrals", "Can see every referral (triage)")]
         constraints = [
             models.CheckConstraint(
                 condition=(
@@ -403,3 +425,32 @@ class ProviderApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}: {self.name}"
+
+
+class StaffMembership(models.Model):
+    """The organisation a member of staff works for: a provider (advocates,
+    provider managers) or a police force (police liaison)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="referrals_membership"
+    )
+    provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.CASCADE, related_name="staff"
+    )
+    police_force = models.ForeignKey(
+        PoliceForce, null=True, blank=True, on_delete=models.CASCADE, related_name="staff"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(provider__isnull=False, police_force__isnull=True)
+                    | models.Q(provider__isnull=True, police_force__isnull=False)
+                ),
+                name="staff_membership_one_organisation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.provider or self.police_force}"

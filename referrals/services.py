@@ -508,18 +508,14 @@ def _staff_alert(*, referral_id: int, error: str) -> None:
 def deliveries_requeue_stale(*, now: datetime.datetime | None = None) -> list[int]:
     """Re-queue deliveries still pending after the grace period: a lost
     message, a broker that lost its data or a killed worker only delays one."""
-    now = now or timezone.now()
-    grace = now - datetime.timedelta(seconds=settings.REFERRAL_SWEEP_GRACE_SECONDS)
-    stale = list(
-        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lt=grace)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .filter(Q(last_queued_at__isnull=True) | Q(last_queued_at__lt=grace))
-        .values_list("pk", flat=True)[:500]
-    )
+    from referrals.selectors import deliveries_stale
+
+    stale = deliveries_stale(now=now or timezone.now())
     for delivery_id in stale:
         try:
             delivery_enqueue(delivery_id=delivery_id)
         except Exception:
+            # The broker is down: the next sweep tries again.
             logger.exception("could not re-queue delivery %s", delivery_id)
             break
     return stale
