@@ -63,7 +63,7 @@ _ERRORS: dict[int | str, Any] = {
 class ReferralListView(ProviderAPIView):
     @extend_schema(
         operation_id="provider_referral_list",
-        responses={200: ReferralOutputSerializer(many=True)},
+        responses={200: ReferralOutputSerializer(many=True), 401: _ERRORS[401]},
         summary="Your referrals",
     )
     def get(self, request: Request) -> Response:
