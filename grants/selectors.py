@@ -324,6 +324,7 @@ def returns_awaiting_review() -> list[MonitoringReturn]:
 def returns_overdue(*, today: dt.date) -> list[MonitoringReturn]:
     return list(
         MonitoringReturn.objects.overdue_on(today)
+        .filter(grant__status=Grant.Status.ACTIVE)
         .select_related("grant", "grant__provider")
         .order_by("due_on")
     )

@@ -320,8 +320,14 @@ def outcome_measure_add(
 
 
 def monitoring_returns_schedule(*, grant: Grant) -> list[MonitoringReturn]:
-    """Make sure a return exists for every quarter of the grant period (idempotent)."""
+    """Make sure a return exists for every quarter of the grant period (idempotent).
+
+    Only for grants being managed (proposed or active): a closed grant's
+    returns are whatever was held when it closed.
+    """
     if not (grant.start_date and grant.end_date):
+        return []
+    if grant.status in (Grant.Status.CLOSED, Grant.Status.WITHDRAWN):
         return []
     due_after = dt.timedelta(days=settings.GRANTS_RETURN_DUE_DAYS)
     made = []

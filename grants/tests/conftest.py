@@ -11,7 +11,9 @@ from django.test import Client
 from grants import services
 from grants.access import COMMISSIONING_OFFICER_GROUP
 from grants.models import Decision, Grant, ReturnSubmitter
+from referrals.demo import demo_providers_load
 from referrals.models import Provider
+from reports.reference_data import reference_data_load
 
 
 @pytest.fixture
@@ -96,3 +98,9 @@ def provider_manager(provider: Provider) -> User:
 def staff_without_role(db: None) -> User:
     """Charlie: staff, but no commissioning role; should see nothing here."""
     return User.objects.create_user("charlie", password="correct horse battery", is_staff=True)
+
+
+@pytest.fixture
+def reference_data(db: None) -> None:
+    reference_data_load()
+    demo_providers_load()
