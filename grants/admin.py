@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -56,6 +57,7 @@ class DecisionAdmin(admin.ModelAdmin):
     list_filter = ["level", "publication", "body"]
     search_fields = ["reference", "title"]
     inlines = [DecisionFundingInline, BudgetLineInline]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(FundingSource)

@@ -21,7 +21,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count as DbCount
 from django.db.models import Prefetch, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 
 from grants.computed import measure_compute
 from grants.financial_years import (
@@ -165,7 +166,7 @@ def portfolio_overview() -> list[ProgrammeSummary]:
     """Per programme (decision), per budget line and financial year: the money."""
     decisions = list(
         Decision.objects.prefetch_related("budget_lines__years", "funding").order_by(
-            "decided_on", "reference"
+            Coalesce("decided_on", "officer_approved_on").asc(nulls_last=True), "reference"
         )
     )
     grants = _grants_with_money()
@@ -185,12 +186,19 @@ def portfolio_overview() -> list[ProgrammeSummary]:
                 years[line_year.financial_year] = YearMoney(
                     line_year.financial_year, budget=line_year.amount
                 )
+        unprofiled = ZERO
         for grant in line_grants:
-            for year, money in _grant_years(grant).items():
+            grant_years = _grant_years(grant)
+            for year, money in grant_years.items():
                 years.setdefault(year, YearMoney(year)).add(money)
+            if not any(m.committed for m in grant_years.values()) and grant.amount_awarded:
+                # Awarded but with no profile by year: committed, in no year.
+                unprofiled += grant.amount_awarded
         total = YearMoney(None, budget=line.amount if line is not None else None)
         for money in years.values():
             total.add(money)
+        total.committed += unprofiled
+        total.forecast_spend += unprofiled
         return LineSummary(
             name=name,
             budget_line=line,
@@ -234,6 +242,15 @@ class QuarterOutcome:
     reported: Decimal | None
     computed: Count | None
     status: str  # green / amber / red / "" when there is nothing to compare
+
+    @property
+    def reported_shown(self) -> str:
+        """What the provider reported, with counts of 1 to 4 suppressed."""
+        if self.reported is None:
+            return ""
+        if self.reported == self.reported.to_integral_value():
+            return str(suppress_one(int(self.reported)))
+        return f"{self.reported:,}"
 
     @property
     def label(self) -> str:
@@ -298,13 +315,13 @@ def grant_outcomes(grant: Grant, *, today: dt.date) -> list[MeasureOutcomes]:
             year, quarter = target.financial_year, target.quarter
             start, end = quarter_bounds(year, quarter)
             computed: Count | None = None
-            if measure.method == OutcomeMeasure.Method.COMPUTED and start <= today:
-                value = measure_compute(measure=measure, start=start, end=min(end, today))
-                computed = suppress_one(value) if value is not None else None
             value_reported = reported.get((measure.pk, year, quarter))
             achieved: Decimal | int | None = value_reported
-            if computed is not None and computed.value is not None:
-                achieved = computed.value
+            if measure.method == OutcomeMeasure.Method.COMPUTED and start <= today:
+                value = measure_compute(measure=measure, start=start, end=min(end, today))
+                if value is not None:
+                    computed = suppress_one(value)
+                    achieved = value
             status = rag_status(actual=achieved, target=target.target) if end < today else ""
             quarters.append(
                 QuarterOutcome(year, quarter, target.target, value_reported, computed, status)
@@ -425,8 +442,42 @@ def report_financial_years() -> list[int]:
     last = Report.objects.order_by("-submitted_at").values_list("submitted_at", flat=True).first()
     if first is None or last is None:
         return []
-    return list(range(financial_year_of(first.date()), financial_year_of(last.date()) + 1))
+    return list(
+        range(
+            financial_year_of(timezone.localtime(first).date()),
+            financial_year_of(timezone.localtime(last).date()) + 1,
+        )
+    )
 
 
 def funding_total(decision: Decision) -> Decimal:
     return decision.funding.aggregate(t=Sum("amount"))["t"] or ZERO
+
+
+def reports_by_strand_and_year() -> Table:
+    """Reports per strand in each financial year (counts under 5 suppressed)."""
+    counts: dict[tuple[str, int], int] = defaultdict(int)
+    strand_names = list(Strand.objects.order_by("order", "name").values_list("name", flat=True))
+    rows_by_month = (
+        Strand.objects.filter(reports__isnull=False)
+        .annotate(month=TruncMonth("reports__submitted_at"))
+        .values_list("name", "month")
+        .annotate(n=DbCount("reports"))
+    )
+    for name, month, n in rows_by_month:
+        counts[(name, financial_year_of(timezone.localtime(month).date()))] += n
+    years = sorted({year for _name, year in counts})
+    columns_by_year = {
+        year: suppress([counts[(name, year)] for name in strand_names], with_total=False)
+        for year in years
+    }
+    rows: list[list[object]] = [
+        [name, *(columns_by_year[year][i] for year in years)] for i, name in enumerate(strand_names)
+    ]
+    return Table(
+        key="strand-year",
+        title="Reports by strand and financial year",
+        columns=["Strand", *(financial_year_label(y) for y in years)],
+        rows=rows,
+        note="A report may name several strands.",
+    )

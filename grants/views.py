@@ -107,7 +107,7 @@ def _grant_tables(grant: Grant, today: dt.date) -> dict[str, Table]:
                     measure_outcomes.measure.name,
                     q.label,
                     q.target if q.target is not None else "",
-                    q.reported if q.reported is not None else "",
+                    q.reported_shown,
                     q.computed if q.computed is not None else "",
                     q.status,
                 ]
@@ -214,6 +214,7 @@ def insights(request: HttpRequest) -> HttpResponse:
         "area": selectors.reports_by_area(financial_year=year),
         "month": selectors.reports_by_month(financial_year=year),
         "financial-year": selectors.reports_by_financial_year(),
+        "strand-year": selectors.reports_by_strand_and_year(),
     }
     wanted = request.GET.get("csv")
     if wanted:
@@ -234,6 +235,7 @@ def insights(request: HttpRequest) -> HttpResponse:
         {
             "tables": tables,
             "fy_table": tables["financial-year"],
+            "strand_year_table": tables["strand-year"],
             "chart": chart,
             "years": [(y, financial_year_label(y)) for y in years],
             "year": year,
@@ -262,8 +264,6 @@ def export_360giving(request: HttpRequest, fmt: str) -> HttpResponse:
 def provider_returns(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     returns = list(submittable_returns(request.user).order_by("due_on"))
-    if not returns and not request.user.is_staff:
-        raise Http404
     return render(
         request,
         "grants/provider_returns.html",

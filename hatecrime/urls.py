@@ -10,7 +10,7 @@ urlpatterns = [
     path("api/v1/", include("reports.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
-    path("staff/grants/", include("grants.urls")),
+    path("commissioning/", include("grants.urls")),
     path("staff/", admin.site.urls),
 ]
 

@@ -74,7 +74,7 @@ def test_overview_figures_follow_the_seeds(seeded: None) -> None:
 
 
 def test_overview_page_shows_the_seeds_figures(seeded: None, officer_client: Client) -> None:
-    response = officer_client.get("/staff/grants/")
+    response = officer_client.get("/commissioning/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "£47,110,918" in html
@@ -86,7 +86,7 @@ def test_overview_page_shows_the_seeds_figures(seeded: None, officer_client: Cli
 
 
 def test_grant_page_shows_outcomes_chart_and_returns(seeded: None, officer_client: Client) -> None:
-    response = officer_client.get("/staff/grants/pcd-543-male-survivors/")
+    response = officer_client.get("/commissioning/pcd-543-male-survivors/")
     assert response.status_code == 200
     html = response.content.decode()
     assert "<svg" in html and 'role="img"' in html

@@ -61,7 +61,7 @@ def test_exported_json_validates_against_the_360giving_schema(tmp_path: Path) ->
 
 def test_grants_page_download_validates(officer_client: Client) -> None:
     call_command("seed_demo", verbosity=0)
-    response = officer_client.get("/staff/grants/export/360giving.json")
+    response = officer_client.get("/commissioning/export/360giving.json")
     assert response.status_code == 200
     assert _errors(json.loads(response.content)) == []
 

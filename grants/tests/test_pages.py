@@ -15,11 +15,11 @@ from grants.models import Grant, MonitoringReturn, OutcomeMeasure
 pytestmark = pytest.mark.django_db
 
 OFFICER_URLS = [
-    "/staff/grants/",
-    "/staff/grants/insights/",
-    "/staff/grants/test-grant/",
-    "/staff/grants/export/360giving.json",
-    "/staff/grants/export/360giving.csv",
+    "/commissioning/",
+    "/commissioning/insights/",
+    "/commissioning/test-grant/",
+    "/commissioning/export/360giving.json",
+    "/commissioning/export/360giving.csv",
 ]
 
 
@@ -118,7 +118,7 @@ def test_provider_manager_cannot_see_commissioning_pages(
 ) -> None:
     client = Client()
     client.force_login(provider_manager)
-    assert client.get("/staff/grants/").status_code == 403
+    assert client.get("/commissioning/").status_code == 403
 
 
 def test_return_cannot_be_submitted_before_its_quarter_ends(grant: Grant) -> None:
@@ -177,6 +177,6 @@ def test_grant_csv_neutralises_a_hostile_title(
     response = officer_client.get(grant.get_absolute_url() + "?csv=outcomes")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[1][0] == "'@risky measure"
-    response = officer_client.get("/staff/grants/export/360giving.csv")
+    response = officer_client.get("/commissioning/export/360giving.csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[1][1] == "'=cmd|' /C calc'!A0"
