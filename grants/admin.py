@@ -170,6 +170,11 @@ class GrantAdmin(admin.ModelAdmin):
         super().save_related(request, form, formsets, change)
         # Returns follow the grant period, whoever edits the dates.
         services.monitoring_returns_schedule(grant=form.instance)
+        changed = list(form.changed_data)
+        for formset in formsets:
+            if formset.has_changed():
+                changed.append(formset.prefix)
+        services.grant_edit_record(grant=form.instance, changed=changed, acting_user=request.user)
 
 
 class PaymentForm(forms.ModelForm):

@@ -473,6 +473,7 @@ class GrantEvent(models.Model):
 
     class Kind(models.TextChoices):
         CREATED = "created", _("Grant recorded")
+        EDITED = "edited", _("Grant edited on the staff site")
         PROFILE_SET = "profile_set", _("Profile set")
         PAYMENT_RECORDED = "payment_recorded", _("Payment recorded")
         VARIED = "varied", _("Variation recorded")

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count as DbCount
-from django.db.models import Prefetch, Q, QuerySet, Sum
+from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -29,6 +29,7 @@ from grants.financial_years import (
     financial_year_end,
     financial_year_label,
     financial_year_of,
+    financial_year_start,
     quarter_bounds,
 )
 from grants.models import (
@@ -165,9 +166,9 @@ def _programme_of(grant: Grant) -> Decision | None:
 def portfolio_overview() -> list[ProgrammeSummary]:
     """Per programme (decision), per budget line and financial year: the money."""
     decisions = list(
-        Decision.objects.prefetch_related("budget_lines__years", "funding").order_by(
-            Coalesce("decided_on", "officer_approved_on").asc(nulls_last=True), "reference"
-        )
+        Decision.objects.prefetch_related(
+            "budget_lines__years", "funding__funding_source"
+        ).order_by(Coalesce("decided_on", "officer_approved_on").asc(nulls_last=True), "reference")
     )
     grants = _grants_with_money()
     by_line: dict[int, list[Grant]] = defaultdict(list)
@@ -361,20 +362,25 @@ class Table:
     note: str = ""
 
 
+def _period_q(financial_year: int | None, prefix: str = "") -> Q:
+    """Reports submitted in the financial year (London dates), or all."""
+    if financial_year is None:
+        return Q()
+    return Q(
+        **{
+            f"{prefix}submitted_at__date__gte": financial_year_start(financial_year),
+            f"{prefix}submitted_at__date__lte": financial_year_end(financial_year),
+        }
+    )
+
+
 def _reports(financial_year: int | None) -> QuerySet[Report]:
-    reports = Report.objects.all()
-    if financial_year is not None:
-        reports = reports.filter(
-            submitted_at__date__gte=dt.date(financial_year, 4, 1),
-            submitted_at__date__lte=financial_year_end(financial_year),
-        )
-    return reports
+    return Report.objects.filter(_period_q(financial_year))
 
 
 def reports_by_strand(*, financial_year: int | None = None) -> Table:
-    reports = _reports(financial_year)
     counts = dict(
-        Strand.objects.annotate(n=DbCount("reports", filter=Q(reports__in=reports)))
+        Strand.objects.annotate(n=DbCount("reports", filter=_period_q(financial_year, "reports__")))
         .order_by("order", "name")
         .values_list("name", "n")
     )
@@ -448,10 +454,6 @@ def report_financial_years() -> list[int]:
             financial_year_of(timezone.localtime(last).date()) + 1,
         )
     )
-
-
-def funding_total(decision: Decision) -> Decimal:
-    return decision.funding.aggregate(t=Sum("amount"))["t"] or ZERO
 
 
 def reports_by_strand_and_year() -> Table:

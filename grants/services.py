@@ -132,6 +132,17 @@ def grant_create(
     return grant
 
 
+def grant_edit_record(*, grant: Grant, changed: list[str], acting_user: User | None) -> None:
+    """Record an edit made through the staff site's grant form."""
+    if changed:
+        _event(
+            grant=grant,
+            kind=GrantEvent.Kind.EDITED,
+            acting_user=acting_user,
+            data={"changed": sorted(changed)},
+        )
+
+
 @transaction.atomic
 def grant_profile_set(
     *, grant: Grant, amounts: Mapping[int, Decimal], acting_user: User | None
@@ -333,17 +344,22 @@ def monitoring_returns_schedule(*, grant: Grant) -> list[MonitoringReturn]:
     made = []
     for year, quarter in quarters_between(grant.start_date, grant.end_date):
         start, end = quarter_bounds(year, quarter)
-        monitoring_return, _created = MonitoringReturn.objects.get_or_create(
-            grant=grant,
-            financial_year=year,
-            quarter=quarter,
-            defaults={
-                # A grant starting or ending mid-quarter reports on its part of it.
-                "period_start": max(start, grant.start_date),
-                "period_end": min(end, grant.end_date),
-                "due_on": min(end, grant.end_date) + due_after,
-            },
+        # A grant starting or ending mid-quarter reports on its part of it.
+        bounds = {
+            "period_start": max(start, grant.start_date),
+            "period_end": min(end, grant.end_date),
+            "due_on": min(end, grant.end_date) + due_after,
+        }
+        monitoring_return, created = MonitoringReturn.objects.get_or_create(
+            grant=grant, financial_year=year, quarter=quarter, defaults=bounds
         )
+        if not created and monitoring_return.status == MonitoringReturn.Status.DUE:
+            # The period moved (an extension): an unsubmitted return follows it.
+            changed = {k: v for k, v in bounds.items() if getattr(monitoring_return, k) != v}
+            if changed:
+                MonitoringReturn.objects.filter(pk=monitoring_return.pk).update(**changed)
+                for key, value in changed.items():
+                    setattr(monitoring_return, key, value)
         made.append(monitoring_return)
     return made
 

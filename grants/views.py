@@ -267,7 +267,11 @@ def provider_returns(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "grants/provider_returns.html",
-        {"returns": returns, "overdue_ids": {r.pk for r in returns if r.is_overdue(today)}},
+        {
+            "returns": returns,
+            "overdue_ids": {r.pk for r in returns if r.is_overdue(today)},
+            "provider_pages": True,
+        },
     )
 
 
@@ -305,5 +309,5 @@ def return_submit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "grants/return_submit.html",
-        {"monitoring_return": monitoring_return, "form": form},
+        {"monitoring_return": monitoring_return, "form": form, "provider_pages": True},
     )

@@ -90,3 +90,18 @@ def test_csv_export_has_the_standard_s_column_titles(tmp_path: Path) -> None:
         "Amount Awarded",
         "Amount Disbursed",
     ]
+
+
+def test_deferred_decisions_are_published_from_their_date() -> None:
+    import datetime as dt
+
+    from grants.models import Decision
+
+    decision = Decision(
+        reference="X",
+        title="X",
+        publication=Decision.Publication.DEFERRED,
+        publication_deferred_until=dt.date(2020, 4, 1),
+    )
+    assert not decision.is_public_on(dt.date(2020, 3, 31))
+    assert decision.is_public_on(dt.date(2020, 4, 1))

@@ -198,3 +198,28 @@ def test_quarterly_returns_are_scheduled_with_due_dates(grant: Grant) -> None:
     assert first.is_overdue(dt.date(2016, 7, 31))
     assert not first.is_overdue(dt.date(2016, 7, 30))
     assert MonitoringReturn.objects.overdue_on(dt.date(2016, 7, 31)).count() == 1
+
+
+def test_extension_moves_a_mid_quarter_last_return_to_the_new_end(
+    provider: Provider, principal_decision: Decision
+) -> None:
+    grant = make_grant(
+        provider,
+        principal_decision,
+        reference="mid-quarter",
+        end_date=dt.date(2017, 5, 15),
+        profile={2016: Decimal("90000"), 2017: Decimal("10000")},
+    )
+    last = grant.returns.get(financial_year=2017, quarter=1)
+    assert last.period_end == dt.date(2017, 5, 15)
+    services.variation_record(
+        grant=grant,
+        decision=principal_decision,
+        kind=Variation.Kind.EXTENSION,
+        new_end_date=dt.date(2017, 9, 30),
+        acting_user=None,
+    )
+    last.refresh_from_db()
+    assert last.period_end == dt.date(2017, 6, 30)
+    assert last.due_on == dt.date(2017, 7, 30)
+    assert grant.returns.filter(financial_year=2017).count() == 2
