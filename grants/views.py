@@ -209,13 +209,7 @@ def insights(request: HttpRequest) -> HttpResponse:
     raw_year = request.GET.get("year", "")
     if raw_year.isdigit() and int(raw_year) in years:
         year = int(raw_year)
-    tables = {
-        "strand": selectors.reports_by_strand(financial_year=year),
-        "area": selectors.reports_by_area(financial_year=year),
-        "month": selectors.reports_by_month(financial_year=year),
-        "financial-year": selectors.reports_by_financial_year(),
-        "strand-year": selectors.reports_by_strand_and_year(),
-    }
+    tables = selectors.insights_tables(financial_year=year)
     wanted = request.GET.get("csv")
     if wanted:
         if wanted not in tables:

@@ -367,6 +367,8 @@ GRANTS_DELEGATED_LIMIT = env.integer("GRANTS_DELEGATED_LIMIT", 499_000, minimum=
 GRANTS_RETURN_DUE_DAYS = env.integer("GRANTS_RETURN_DUE_DAYS", 30, minimum=1)
 # The publisher's 360Giving identifier prefix (issued by 360Giving) and the
 # publisher named in the open-data package.
+# How long the reports picture's (suppressed, aggregate) tables are cached.
+GRANTS_INSIGHTS_CACHE_SECONDS = env.integer("GRANTS_INSIGHTS_CACHE_SECONDS", 300, minimum=0)
 GRANTS_360GIVING_PREFIX = env.string("GRANTS_360GIVING_PREFIX", "360G-hatecrime-demo")
 GRANTS_360GIVING_PUBLISHER = env.string(
     "GRANTS_360GIVING_PUBLISHER", "Hate crime reporting service"

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import Group, User
+from django.core.cache import cache
 from django.test import Client
 
 from grants import services
@@ -14,6 +15,12 @@ from grants.models import Decision, Grant, ReturnSubmitter
 from referrals.demo import demo_providers_load
 from referrals.models import Provider
 from reports.reference_data import reference_data_load
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    # The reports picture is cached (in Redis in the suite).
+    cache.clear()
 
 
 @pytest.fixture
