@@ -34,6 +34,7 @@ from grants.models import (
     OutcomeMeasure,
     OutcomeTarget,
     Payment,
+    PlannedPayment,
     ReturnSubmitter,
     Variation,
 )
@@ -122,6 +123,11 @@ class GrantProfileInline(admin.TabularInline):
     extra = 0
 
 
+class PlannedPaymentInline(admin.TabularInline):
+    model = PlannedPayment
+    extra = 0
+
+
 class PaymentInline(admin.TabularInline):
     model = Payment
     extra = 0
@@ -161,7 +167,13 @@ class GrantAdmin(admin.ModelAdmin):
     list_display = ["reference", "title", "provider", "decision", "amount_awarded", "status"]
     list_filter = ["status", "award_route", "provider"]
     search_fields = ["reference", "title", "provider__name"]
-    inlines = [GrantProfileInline, OutcomeMeasureInline, PaymentInline, VariationInline]
+    inlines = [
+        GrantProfileInline,
+        PlannedPaymentInline,
+        OutcomeMeasureInline,
+        PaymentInline,
+        VariationInline,
+    ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Grant]:
         return super().get_queryset(request).select_related("provider", "decision")

@@ -25,6 +25,7 @@ from grants.models import (
     Grant,
     MonitoringReturn,
     OutcomeMeasure,
+    PlannedPayment,
     Variation,
 )
 from referrals.models import Provider
@@ -321,6 +322,11 @@ def _stop_hate_uk(decisions: dict[str, Decision], providers: dict[str, Provider]
         "the decision date. Home Office money must be spent by 31 March of its year.",
         acting_user=None,
     )
+    for due_on, description in (
+        (dt.date(2016, 11, 1), "First tranche, November 2016"),
+        (dt.date(2017, 6, 1), "Second tranche, June 2017"),
+    ):
+        PlannedPayment.objects.create(grant=grant, due_on=due_on, description=description)
     quarters = [(2016, 2), (2016, 3), (2016, 4), (2017, 1), (2017, 2), (2017, 3), (2017, 4)]
     services.outcome_measure_add(
         grant=grant,

@@ -441,6 +441,35 @@ class Payment(models.Model):
             )
 
 
+class PlannedPayment(models.Model):
+    """A payment the terms schedule (e.g. "in two tranches, November 2016 and June 2017")."""
+
+    grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="planned_payments")
+    due_on = models.DateField(help_text=_("The first of the month when only the month is agreed"))
+    amount = models.DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=money_validators(),
+        help_text=_("Empty when the terms give no amount (e.g. in arrears, as spent)"),
+    )
+    description = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["grant", "due_on"]
+
+    def __str__(self) -> str:
+        return f"{self.grant.reference}: {self.description or self.due_on}"
+
+    def clean(self) -> None:
+        if self.grant_id is None or self.due_on is None:
+            return
+        start = self.grant.start_date
+        if start and self.due_on < start.replace(day=1):
+            raise ValidationError({"due_on": _("A payment cannot be due before the grant starts.")})
+
+
 class Variation(models.Model):
     """A change to a grant (an extension, a change of amount) under its own decision."""
 

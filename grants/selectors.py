@@ -285,6 +285,7 @@ def grant_for_page(reference: str) -> Grant:
             Prefetch("payments", queryset=Payment.objects.order_by("paid_on")),
             "returns__actuals",
             "variations__decision",
+            "planned_payments",
             "measures__targets",
             "measures__strand",
             "measures__area",

@@ -33,6 +33,10 @@ def test_seed_grants_are_as_the_decisions_give_them(seeded: None) -> None:
         2016: Decimal("50000"),
         2017: Decimal("50000"),
     }
+    assert [p.description for p in hub.planned_payments.all()] == [
+        "First tranche, November 2016",
+        "Second tranche, June 2017",
+    ]
     survivors = Grant.objects.get(reference="pcd-543-male-survivors")
     assert survivors.amount_awarded == Decimal("26000")
     assert survivors.decision is not None and str(survivors.decision.decided_on) == "2019-03-25"
