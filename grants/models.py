@@ -536,6 +536,7 @@ class OutcomeMeasure(models.Model):
     class Computation(models.TextChoices):
         # Possible now: counted from reports.
         REPORTS_RECEIVED = "reports_received", _("Reports received")
+        REPEAT_VICTIM_REPORTS = "repeat_victim_reports", _("Reports from repeat victims")
         # Need the referrals and case records (not built yet); see grants.computed.
         REFERRALS_RECEIVED = "referrals_received", _("Referrals received")
         REFERRALS_ACCEPTED = "referrals_accepted", _("Referrals accepted")

@@ -26,7 +26,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from grants.computed import measure_compute
+from grants.computed import measure_compute, repeat_victim_q
 from grants.financial_years import (
     financial_year_end,
     financial_year_label,
@@ -43,8 +43,8 @@ from grants.models import (
     OutcomeMeasure,
     Payment,
 )
-from grants.suppression import Count, suppress, suppress_one
-from reports.models import Report, Strand
+from grants.suppression import Count, is_small, suppress, suppress_one
+from reports.models import Report, ReporterRole, Strand
 
 PENNY = Decimal("0.01")
 AMBER_FROM = Decimal("0.8")  # 80% of target or more, but under 100%
@@ -518,6 +518,47 @@ def insights_tables(*, financial_year: int | None) -> dict[str, Table]:
         "month": reports_by_month(financial_year=financial_year, months=months),
         "financial-year": reports_by_financial_year(months=all_months),
         "strand-year": reports_by_strand_and_year(),
+        "repeat": repeat_victimisation_by_year(),
     }
     cache.set(key, tables, settings.GRANTS_INSIGHTS_CACHE_SECONDS)
     return tables
+
+
+def repeat_victimisation_by_year() -> Table:
+    """Per financial year: victims' reports, how many from repeat victims, the share.
+
+    A count is suppressed when it, or the rest of its year's reports, is 1 to
+    4 (either would let someone work out the other); the share goes with it.
+    """
+    victims = Report.objects.filter(reporter_role=ReporterRole.VICTIM)
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for month, n, repeat in (
+        victims.annotate(month=TruncMonth("submitted_at"))
+        .values_list("month")
+        .annotate(n=DbCount("id"), repeat=DbCount("id", filter=repeat_victim_q()))
+        .values_list("month", "n", "repeat")
+    ):
+        year = financial_year_of(timezone.localtime(month).date())
+        totals[year][0] += n
+        totals[year][1] += repeat
+    rows: list[list[object]] = []
+    for year in sorted(totals):
+        reports, repeat = totals[year]
+        hidden = is_small(repeat) or is_small(reports - repeat)
+        share = "" if hidden or not reports else f"{round(100 * repeat / reports)}%"
+        rows.append(
+            [
+                financial_year_label(year),
+                suppress_one(reports),
+                Count(None) if hidden else Count(repeat),
+                share,
+            ]
+        )
+    return Table(
+        key="repeat",
+        title="Repeat victimisation by financial year",
+        columns=["Financial year", "Reports by victims", "From repeat victims", "Share"],
+        rows=rows,
+        note="A repeat victim said it had happened before, or reported before with the same "
+        "email or phone (compared by keyed hash, never in plain text).",
+    )

@@ -230,6 +230,7 @@ def insights(request: HttpRequest) -> HttpResponse:
             "tables": tables,
             "fy_table": tables["financial-year"],
             "strand_year_table": tables["strand-year"],
+            "repeat_table": tables["repeat"],
             "chart": chart,
             "years": [(y, financial_year_label(y)) for y in years],
             "year": year,
