@@ -186,7 +186,9 @@ class GrantAdmin(admin.ModelAdmin):
         for formset in formsets:
             if formset.has_changed():
                 changed.append(formset.prefix)
-        services.grant_edit_record(grant=form.instance, changed=changed, acting_user=request.user)
+        services.grant_edit_record(
+            grant=form.instance, changed=changed, created=not change, acting_user=request.user
+        )
 
 
 class PaymentForm(forms.ModelForm):

@@ -132,12 +132,14 @@ def grant_create(
     return grant
 
 
-def grant_edit_record(*, grant: Grant, changed: list[str], acting_user: User | None) -> None:
-    """Record an edit made through the staff site's grant form."""
-    if changed:
+def grant_edit_record(
+    *, grant: Grant, changed: list[str], created: bool, acting_user: User | None
+) -> None:
+    """Record a grant added or edited through the staff site's grant form."""
+    if created or changed:
         _event(
             grant=grant,
-            kind=GrantEvent.Kind.EDITED,
+            kind=GrantEvent.Kind.CREATED if created else GrantEvent.Kind.EDITED,
             acting_user=acting_user,
             data={"changed": sorted(changed)},
         )

@@ -167,3 +167,34 @@ def test_admin_refuses_a_profile_that_does_not_sum_to_the_award(grant: Grant, db
     response = client.post(f"/staff/grants/grant/{grant.pk}/change/", data)
     assert response.status_code == 200
     assert "must sum to the award" in response.content.decode()
+
+
+def test_grant_added_on_the_staff_site_gets_returns_and_an_event(
+    provider: object, principal_decision: Decision
+) -> None:
+    admin = User.objects.create_superuser("admin", password="correct horse battery")
+    client = Client()
+    client.force_login(admin)
+    data = {
+        "reference": "added-in-admin",
+        "title": "Added in the admin",
+        "provider": provider.pk,  # type: ignore[attr-defined]
+        "decision": principal_decision.pk,
+        "award_route": "contract",
+        "amount_awarded": "1000.00",
+        "start_date": "2019-04-01",
+        "end_date": "2020-03-31",
+        "status": "active",
+        "profile-TOTAL_FORMS": "1",
+        "profile-INITIAL_FORMS": "0",
+        "profile-0-financial_year": "2019",
+        "profile-0-amount": "1000.00",
+    }
+    for prefix in ("planned_payments", "measures", "payments", "variations"):
+        data[f"{prefix}-TOTAL_FORMS"] = "0"
+        data[f"{prefix}-INITIAL_FORMS"] = "0"
+    response = client.post("/staff/grants/grant/add/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    grant = Grant.objects.get(reference="added-in-admin")
+    assert grant.returns.count() == 4
+    assert grant.events.filter(kind="created", acting_user=admin).exists()
