@@ -535,3 +535,18 @@ CELERY_BEAT_SCHEDULE["privacy-retention-daily"] = {
     "task": "privacy.tasks.retention_apply_task",
     "schedule": 24 * 60 * 60,
 }
+# --- Grants ----------------------------------------------------------------
+# Awards above this amount (whole pounds) need a decision by the commissioner
+# or deputy mayor themselves, not an officer under delegation (MOPAC's scheme
+# of delegation: £499,000, PCD 174 and PCD 543).
+GRANTS_DELEGATED_LIMIT = env.integer("GRANTS_DELEGATED_LIMIT", 499_000, minimum=0)
+# A quarterly monitoring return is due this many days after its quarter ends.
+GRANTS_RETURN_DUE_DAYS = env.integer("GRANTS_RETURN_DUE_DAYS", 30, minimum=1)
+# The publisher's 360Giving identifier prefix (issued by 360Giving) and the
+# publisher named in the open-data package.
+# How long the reports picture's (suppressed, aggregate) tables are cached.
+GRANTS_INSIGHTS_CACHE_SECONDS = env.integer("GRANTS_INSIGHTS_CACHE_SECONDS", 300, minimum=0)
+GRANTS_360GIVING_PREFIX = env.string("GRANTS_360GIVING_PREFIX", "360G-hatecrime-demo")
+GRANTS_360GIVING_PUBLISHER = env.string(
+    "GRANTS_360GIVING_PUBLISHER", "Hate crime reporting service"
+)

@@ -25,6 +25,7 @@ urlpatterns = [
     path("health/ready", health.ready, name="health-ready"),
     path("metrics", health.metrics, name="metrics"),
     path("staff/reverify/", reverify, name="staff-reverify"),
+    path("commissioning/", include("grants.urls")),
     path("staff/", admin.site.urls),
 ]
 

@@ -1,0 +1,564 @@
+"""Read-side queries for the commissioning officer's pages.
+
+Definitions used on the pages (and shown there):
+
+- committed: the grants' profiled amounts for the year (what has been
+  agreed to be spent);
+- paid: payments recorded against the year;
+- remaining: committed less paid;
+- forecast underspend: committed less forecast spend, where forecast spend
+  is the spend providers have reported in monitoring returns for the year,
+  projected to 31 March at the same quarterly rate. With no reported spend
+  yet, no underspend is forecast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db.models import Count as DbCount
+from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from grants.computed import measure_compute, repeat_victim_q
+from grants.financial_years import (
+    financial_year_end,
+    financial_year_label,
+    financial_year_of,
+    financial_year_start,
+    quarter_bounds,
+)
+from grants.models import (
+    ZERO,
+    BudgetLine,
+    Decision,
+    Grant,
+    MonitoringReturn,
+    OutcomeMeasure,
+    Payment,
+)
+from grants.suppression import Count, is_small, suppress, suppress_one
+from reports.models import Report, ReporterRole, Strand
+
+PENNY = Decimal("0.01")
+AMBER_FROM = Decimal("0.8")  # 80% of target or more, but under 100%
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(PENNY, rounding=ROUND_HALF_UP)
+
+
+# --- Money ----------------------------------------------------------------
+
+
+@dataclass
+class YearMoney:
+    financial_year: int | None
+    budget: Decimal | None = None
+    committed: Decimal = ZERO
+    paid: Decimal = ZERO
+    reported_spend: Decimal = ZERO
+    forecast_spend: Decimal = ZERO
+
+    @property
+    def label(self) -> str:
+        return financial_year_label(self.financial_year) if self.financial_year else "All years"
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.committed - self.paid
+
+    @property
+    def forecast_underspend(self) -> Decimal:
+        return max(self.committed - self.forecast_spend, ZERO)
+
+    @property
+    def uncommitted(self) -> Decimal | None:
+        return None if self.budget is None else self.budget - self.committed
+
+    def add(self, other: YearMoney) -> None:
+        self.committed += other.committed
+        self.paid += other.paid
+        self.reported_spend += other.reported_spend
+        self.forecast_spend += other.forecast_spend
+
+
+def _grant_years(grant: Grant) -> dict[int, YearMoney]:
+    """Profile, payments and forecast per financial year for one grant.
+
+    Expects ``profile``, ``payments`` and ``returns`` prefetched.
+    """
+    years: dict[int, YearMoney] = {}
+    for row in grant.profile.all():
+        years[row.financial_year] = YearMoney(row.financial_year, committed=row.amount)
+    for payment in grant.payments.all():
+        years.setdefault(payment.financial_year, YearMoney(payment.financial_year))
+        years[payment.financial_year].paid += payment.amount
+    returns_by_year: dict[int, list[MonitoringReturn]] = defaultdict(list)
+    for monitoring_return in grant.returns.all():
+        returns_by_year[monitoring_return.financial_year].append(monitoring_return)
+    for year, money in years.items():
+        returns = returns_by_year.get(year, [])
+        reported = [
+            r.spend
+            for r in returns
+            if r.spend is not None
+            and r.status in (MonitoringReturn.Status.SUBMITTED, MonitoringReturn.Status.ACCEPTED)
+        ]
+        money.reported_spend = sum(reported, ZERO)
+        if reported and returns:
+            per_quarter = money.reported_spend / len(reported)
+            projected = money.reported_spend + per_quarter * (len(returns) - len(reported))
+            money.forecast_spend = _money(min(projected, money.committed))
+        else:
+            money.forecast_spend = money.committed
+    return years
+
+
+def _grants_with_money() -> list[Grant]:
+    return list(
+        Grant.objects.with_related()
+        .exclude(status=Grant.Status.WITHDRAWN)
+        .prefetch_related(
+            "profile",
+            Prefetch("payments", queryset=Payment.objects.order_by("paid_on")),
+            "returns",
+            Prefetch("variations__decision"),
+        )
+    )
+
+
+@dataclass
+class LineSummary:
+    """A programme budget line (or the grants of a decision without one)."""
+
+    name: str
+    budget_line: BudgetLine | None
+    years: list[YearMoney]
+    total: YearMoney
+    grants: list[Grant]
+
+
+@dataclass
+class ProgrammeSummary:
+    decision: Decision | None
+    lines: list[LineSummary] = field(default_factory=list)
+    total: YearMoney = field(default_factory=lambda: YearMoney(None))
+
+    @property
+    def title(self) -> str:
+        return str(self.decision) if self.decision else "Grants without a recorded decision"
+
+
+def _programme_of(grant: Grant) -> Decision | None:
+    if grant.budget_line is not None:
+        return grant.budget_line.decision
+    if grant.decision is not None:
+        return grant.decision
+    variations = list(grant.variations.all())
+    return variations[-1].decision if variations else None
+
+
+def portfolio_overview() -> list[ProgrammeSummary]:
+    """Per programme (decision), per budget line and financial year: the money."""
+    decisions = list(
+        Decision.objects.prefetch_related(
+            "budget_lines__years", "funding__funding_source"
+        ).order_by(Coalesce("decided_on", "officer_approved_on").asc(nulls_last=True), "reference")
+    )
+    grants = _grants_with_money()
+    by_line: dict[int, list[Grant]] = defaultdict(list)
+    unlined: dict[int | None, list[Grant]] = defaultdict(list)
+    for grant in grants:
+        if grant.budget_line_id is not None:
+            by_line[grant.budget_line_id].append(grant)
+        else:
+            owner = _programme_of(grant)
+            unlined[owner.pk if owner else None].append(grant)
+
+    def summarise(name: str, line: BudgetLine | None, line_grants: list[Grant]) -> LineSummary:
+        years: dict[int, YearMoney] = {}
+        if line is not None:
+            for line_year in line.years.all():
+                years[line_year.financial_year] = YearMoney(
+                    line_year.financial_year, budget=line_year.amount
+                )
+        unprofiled = ZERO
+        for grant in line_grants:
+            grant_years = _grant_years(grant)
+            for year, money in grant_years.items():
+                years.setdefault(year, YearMoney(year)).add(money)
+            if not any(m.committed for m in grant_years.values()) and grant.amount_awarded:
+                # Awarded but with no profile by year: committed, in no year.
+                unprofiled += grant.amount_awarded
+        total = YearMoney(None, budget=line.amount if line is not None else None)
+        for money in years.values():
+            total.add(money)
+        total.committed += unprofiled
+        total.forecast_spend += unprofiled
+        return LineSummary(
+            name=name,
+            budget_line=line,
+            years=[years[y] for y in sorted(years)],
+            total=total,
+            grants=line_grants,
+        )
+
+    programmes = []
+    for decision in decisions:
+        programme: ProgrammeSummary = ProgrammeSummary(decision=decision)
+        for line in decision.budget_lines.all():
+            programme.lines.append(summarise(line.name, line, by_line.get(line.pk, [])))
+        if unlined.get(decision.pk):
+            programme.lines.append(
+                summarise("Grants not assigned to a budget line", None, unlined[decision.pk])
+            )
+        if not programme.lines:
+            continue
+        budgets = [ln.total.budget for ln in programme.lines if ln.total.budget is not None]
+        programme.total.budget = sum(budgets, ZERO) if budgets else None
+        for ln in programme.lines:
+            programme.total.add(ln.total)
+        programmes.append(programme)
+    if unlined.get(None):
+        orphans = ProgrammeSummary(decision=None)
+        orphans.lines.append(summarise("Grants", None, unlined[None]))
+        orphans.total.add(orphans.lines[0].total)
+        programmes.append(orphans)
+    return programmes
+
+
+# --- One grant -------------------------------------------------------------
+
+
+@dataclass
+class QuarterOutcome:
+    financial_year: int
+    quarter: int
+    target: Decimal | None
+    reported: Decimal | None
+    computed: Count | None
+    status: str  # green / amber / red / "" when there is nothing to compare
+
+    @property
+    def reported_shown(self) -> str:
+        """What the provider reported, with counts of 1 to 4 suppressed."""
+        if self.reported is None:
+            return ""
+        if self.reported == self.reported.to_integral_value():
+            return str(suppress_one(int(self.reported)))
+        return f"{self.reported:,}"
+
+    @property
+    def label(self) -> str:
+        return f"{financial_year_label(self.financial_year)} Q{self.quarter}"
+
+
+@dataclass
+class MeasureOutcomes:
+    measure: OutcomeMeasure
+    quarters: list[QuarterOutcome]
+
+
+def rag_status(*, actual: Decimal | int | None, target: Decimal | None) -> str:
+    """Green at or above target, amber from 80%, red below; "" if not comparable."""
+    if actual is None or target is None:
+        return ""
+    if target <= 0 or Decimal(actual) >= target:
+        return "green"
+    if Decimal(actual) >= target * AMBER_FROM:
+        return "amber"
+    return "red"
+
+
+def grant_for_page(reference: str) -> Grant:
+    grant: Grant = (
+        Grant.objects.with_related()
+        .prefetch_related(
+            "profile",
+            Prefetch("payments", queryset=Payment.objects.order_by("paid_on")),
+            "returns__actuals",
+            "variations__decision",
+            "planned_payments",
+            "measures__targets",
+            "measures__strand",
+            "measures__area",
+        )
+        .get(reference=reference)
+    )
+    return grant
+
+
+def grant_money(grant: Grant) -> list[YearMoney]:
+    years = _grant_years(grant)
+    return [years[y] for y in sorted(years)]
+
+
+def grant_outcomes(grant: Grant, *, today: dt.date) -> list[MeasureOutcomes]:
+    """Per measure and quarter: target, reported (submitted or accepted), computed."""
+    reported: dict[tuple[int, int, int], Decimal] = {}
+    for monitoring_return in grant.returns.all():
+        if monitoring_return.status not in (
+            MonitoringReturn.Status.SUBMITTED,
+            MonitoringReturn.Status.ACCEPTED,
+        ):
+            continue
+        for row in monitoring_return.actuals.all():
+            key = (row.measure_id, monitoring_return.financial_year, monitoring_return.quarter)
+            reported[key] = row.value
+    results = []
+    for measure in grant.measures.all():
+        quarters = []
+        for target in measure.targets.all():
+            year, quarter = target.financial_year, target.quarter
+            start, end = quarter_bounds(year, quarter)
+            computed: Count | None = None
+            value_reported = reported.get((measure.pk, year, quarter))
+            achieved: Decimal | int | None = value_reported
+            if measure.method == OutcomeMeasure.Method.COMPUTED and start <= today:
+                value = measure_compute(measure=measure, start=start, end=min(end, today))
+                if value is not None:
+                    computed = suppress_one(value)
+                    achieved = value
+            status = rag_status(actual=achieved, target=target.target) if end < today else ""
+            quarters.append(
+                QuarterOutcome(year, quarter, target.target, value_reported, computed, status)
+            )
+        results.append(MeasureOutcomes(measure=measure, quarters=quarters))
+    return results
+
+
+def returns_awaiting_review() -> list[MonitoringReturn]:
+    return list(
+        MonitoringReturn.objects.filter(status=MonitoringReturn.Status.SUBMITTED)
+        .select_related("grant", "grant__provider")
+        .order_by("submitted_at")
+    )
+
+
+def returns_overdue(*, today: dt.date) -> list[MonitoringReturn]:
+    return list(
+        MonitoringReturn.objects.overdue_on(today)
+        .filter(grant__status=Grant.Status.ACTIVE)
+        .select_related("grant", "grant__provider")
+        .order_by("due_on")
+    )
+
+
+# --- The aggregate picture -------------------------------------------------
+
+
+@dataclass
+class Table:
+    """A table as shown and as exported to CSV."""
+
+    key: str
+    title: str
+    columns: list[str]
+    rows: list[list[object]]
+    note: str = ""
+
+
+def _period_q(financial_year: int | None, prefix: str = "") -> Q:
+    """Reports submitted in the financial year (London dates), or all."""
+    if financial_year is None:
+        return Q()
+    # A range of instants (midnight in London at each end) rather than a
+    # date lookup, so the index on submitted_at can be used.
+    start = _london_midnight(financial_year_start(financial_year))
+    end = _london_midnight(financial_year_end(financial_year) + dt.timedelta(days=1))
+    return Q(**{f"{prefix}submitted_at__gte": start, f"{prefix}submitted_at__lt": end})
+
+
+def _london_midnight(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def _reports(financial_year: int | None) -> QuerySet[Report]:
+    return Report.objects.filter(_period_q(financial_year))
+
+
+def reports_by_strand(*, financial_year: int | None = None) -> Table:
+    names = dict(Strand.objects.order_by("order", "name").values_list("id", "name"))
+    found: dict[int, int] = {
+        row["strand_id"]: row["n"]
+        for row in Report.strands.through.objects.filter(_period_q(financial_year, "report__"))
+        .values("strand_id")
+        .annotate(n=DbCount("report_id"))
+    }
+    counts = {name: found.get(strand_id, 0) for strand_id, name in names.items()}
+    cells = suppress(list(counts.values()), with_total=False)
+    return Table(
+        key="strand",
+        title="Reports by strand",
+        columns=["Strand", "Reports"],
+        rows=[[name, cell] for name, cell in zip(counts, cells, strict=True)],
+        note="A report may name several strands, so these add up to more than the reports.",
+    )
+
+
+def reports_by_area(*, financial_year: int | None = None) -> Table:
+    reports = _reports(financial_year)
+    pairs = list(reports.values_list("area__name").annotate(n=DbCount("id")).order_by("area__name"))
+    cells = suppress([n for _name, n in pairs])
+    total = sum(n for _name, n in pairs)
+    rows: list[list[object]] = [[name, cell] for (name, _n), cell in zip(pairs, cells, strict=True)]
+    rows.append(["Total", suppress_one(total)])
+    return Table(key="area", title="Reports by area", columns=["Area", "Reports"], rows=rows)
+
+
+def _month_counts(financial_year: int | None) -> list[tuple[dt.date, int]]:
+    reports = _reports(financial_year)
+    return [
+        (month.date() if isinstance(month, dt.datetime) else month, n)
+        for month, n in reports.annotate(month=TruncMonth("submitted_at"))
+        .values_list("month")
+        .annotate(n=DbCount("id"))
+        .order_by("month")
+    ]
+
+
+def reports_by_month(
+    *, financial_year: int | None = None, months: list[tuple[dt.date, int]] | None = None
+) -> Table:
+    pairs = months if months is not None else _month_counts(financial_year)
+    cells = suppress([n for _m, n in pairs])
+    rows: list[list[object]] = [
+        [month.strftime("%B %Y"), cell] for (month, _n), cell in zip(pairs, cells, strict=True)
+    ]
+    rows.append(["Total", suppress_one(sum(n for _m, n in pairs))])
+    return Table(key="month", title="Reports by month", columns=["Month", "Reports"], rows=rows)
+
+
+def reports_by_financial_year(*, months: list[tuple[dt.date, int]] | None = None) -> Table:
+    totals: dict[int, int] = defaultdict(int)
+    for month, n in months if months is not None else _month_counts(None):
+        totals[financial_year_of(month)] += n
+    years = sorted(totals)
+    cells = suppress([totals[y] for y in years])
+    rows: list[list[object]] = [
+        [financial_year_label(y), cell] for y, cell in zip(years, cells, strict=True)
+    ]
+    rows.append(["Total", suppress_one(sum(totals.values()))])
+    return Table(
+        key="financial-year",
+        title="Reports by financial year",
+        columns=["Financial year", "Reports"],
+        rows=rows,
+    )
+
+
+def report_financial_years() -> list[int]:
+    first = Report.objects.order_by("submitted_at").values_list("submitted_at", flat=True).first()
+    last = Report.objects.order_by("-submitted_at").values_list("submitted_at", flat=True).first()
+    if first is None or last is None:
+        return []
+    return list(
+        range(
+            financial_year_of(timezone.localtime(first).date()),
+            financial_year_of(timezone.localtime(last).date()) + 1,
+        )
+    )
+
+
+def reports_by_strand_and_year() -> Table:
+    """Reports per strand in each financial year (counts under 5 suppressed)."""
+    counts: dict[tuple[str, int], int] = defaultdict(int)
+    strand_names = list(Strand.objects.order_by("order", "name").values_list("name", flat=True))
+    rows_by_month = (
+        Strand.objects.filter(reports__isnull=False)
+        .annotate(month=TruncMonth("reports__submitted_at"))
+        .values_list("name", "month")
+        .annotate(n=DbCount("reports"))
+    )
+    for name, month, n in rows_by_month:
+        counts[(name, financial_year_of(timezone.localtime(month).date()))] += n
+    years = sorted({year for _name, year in counts})
+    columns_by_year = {
+        year: suppress([counts[(name, year)] for name in strand_names], with_total=False)
+        for year in years
+    }
+    rows: list[list[object]] = [
+        [name, *(columns_by_year[year][i] for year in years)] for i, name in enumerate(strand_names)
+    ]
+    return Table(
+        key="strand-year",
+        title="Reports by strand and financial year",
+        columns=["Strand", *(financial_year_label(y) for y in years)],
+        rows=rows,
+        note="A report may name several strands.",
+    )
+
+
+def insights_tables(*, financial_year: int | None) -> dict[str, Table]:
+    """Every table of the reports picture, cached briefly.
+
+    Over a million reports these counts take seconds; they are suppressed
+    aggregates (nothing personal), so keeping them for a few minutes
+    (GRANTS_INSIGHTS_CACHE_SECONDS) is safe and keeps the page quick.
+    """
+    key = f"grants:insights:v1:{financial_year or 'all'}"
+    cached: dict[str, Table] | None = cache.get(key)
+    if cached is not None:
+        return cached
+    all_months = _month_counts(None)
+    if financial_year is None:
+        months = all_months
+    else:
+        months = [(m, n) for m, n in all_months if financial_year_of(m) == financial_year]
+    tables = {
+        "strand": reports_by_strand(financial_year=financial_year),
+        "area": reports_by_area(financial_year=financial_year),
+        "month": reports_by_month(financial_year=financial_year, months=months),
+        "financial-year": reports_by_financial_year(months=all_months),
+        "strand-year": reports_by_strand_and_year(),
+        "repeat": repeat_victimisation_by_year(),
+    }
+    cache.set(key, tables, settings.GRANTS_INSIGHTS_CACHE_SECONDS)
+    return tables
+
+
+def repeat_victimisation_by_year() -> Table:
+    """Per financial year: victims' reports, how many from repeat victims, the share.
+
+    A count is suppressed when it, or the rest of its year's reports, is 1 to
+    4 (either would let someone work out the other); the share goes with it.
+    """
+    victims = Report.objects.filter(reporter_role=ReporterRole.VICTIM)
+    totals: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for month, n, repeat in (
+        victims.annotate(month=TruncMonth("submitted_at"))
+        .values_list("month")
+        .annotate(n=DbCount("id"), repeat=DbCount("id", filter=repeat_victim_q()))
+        .values_list("month", "n", "repeat")
+    ):
+        year = financial_year_of(timezone.localtime(month).date())
+        totals[year][0] += n
+        totals[year][1] += repeat
+    rows: list[list[object]] = []
+    for year in sorted(totals):
+        reports, repeat = totals[year]
+        hidden = is_small(repeat) or is_small(reports - repeat)
+        share = "" if hidden or not reports else f"{round(100 * repeat / reports)}%"
+        rows.append(
+            [
+                financial_year_label(year),
+                suppress_one(reports),
+                Count(None) if hidden else Count(repeat),
+                share,
+            ]
+        )
+    return Table(
+        key="repeat",
+        title="Repeat victimisation by financial year",
+        columns=["Financial year", "Reports by victims", "From repeat victims", "Share"],
+        rows=rows,
+        note="A repeat victim said it had happened before, or reported before with the same "
+        "email or phone (compared by keyed hash, never in plain text).",
+    )
