@@ -277,7 +277,33 @@ CELERY_TASK_TIME_LIMIT = env.integer("CELERY_TASK_TIME_LIMIT", 120, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 90, minimum=1)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_BEAT_SCHEDULE: dict[str, Any] = {}
+CELERY_BEAT_SCHEDULE: dict[str, Any] = {
+    # Staged evidence nobody submitted is deleted after EVIDENCE_STAGED_TTL_SECONDS.
+    "evidence-purge-unclaimed": {"task": "evidence.tasks.evidence_purge_task", "schedule": 3600.0},
+}
+
+# --- Evidence --------------------------------------------------------------
+# Limits are enforced while bytes arrive, never after a whole file is stored.
+_MB = 1024 * 1024
+EVIDENCE_MAX_BYTES = {
+    "image": env.integer("EVIDENCE_MAX_IMAGE_BYTES", 50 * _MB, minimum=1),
+    "video": env.integer("EVIDENCE_MAX_VIDEO_BYTES", 2048 * _MB, minimum=1),
+    "audio": env.integer("EVIDENCE_MAX_AUDIO_BYTES", 500 * _MB, minimum=1),
+    "document": env.integer("EVIDENCE_MAX_DOCUMENT_BYTES", 50 * _MB, minimum=1),
+}
+EVIDENCE_MAX_FILES = env.integer("EVIDENCE_MAX_FILES", 20, minimum=1)
+# One chunk of the chunked upload protocol: the most a request may carry.
+EVIDENCE_CHUNK_MAX_BYTES = env.integer("EVIDENCE_CHUNK_MAX_BYTES", 8 * _MB, minimum=1024)
+EVIDENCE_STAGED_TTL_SECONDS = env.integer("EVIDENCE_STAGED_TTL_SECONDS", 24 * 60 * 60, minimum=60)
+# Pillow refuses images with more pixels than this (decompression bombs).
+EVIDENCE_MAX_IMAGE_PIXELS = env.integer("EVIDENCE_MAX_IMAGE_PIXELS", 64_000_000, minimum=1)
+# clamd: a unix socket path, or host:port.
+CLAMD_ADDRESS = env.string("CLAMD_ADDRESS", "/run/clamav/clamd.ctl")
+CLAMD_TIMEOUT_SECONDS = env.integer("CLAMD_TIMEOUT_SECONDS", 120, minimum=1)
+# Processing a 2 GB video (scan, full decode, poster) takes minutes, not seconds.
+EVIDENCE_PROCESS_TIMEOUT_SECONDS = env.integer("EVIDENCE_PROCESS_TIMEOUT_SECONDS", 1800, minimum=10)
+FFPROBE_BINARY = env.string("FFPROBE_BINARY", "ffprobe")
+FFMPEG_BINARY = env.string("FFMPEG_BINARY", "ffmpeg")
 
 # --- API -------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -290,6 +316,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "report_create": env.string("THROTTLE_REPORT_CREATE", "20/hour"),
         "report_lookup": env.string("THROTTLE_REPORT_LOOKUP", "60/hour"),
+        "evidence_upload": env.string("THROTTLE_EVIDENCE_UPLOAD", "2000/hour"),
     },
     "UNAUTHENTICATED_USER": None,
 }

@@ -30,7 +30,9 @@ class Area(models.Model):
         LONDON_BOROUGH = "london_borough", _("London borough")
         FORCE_AREA = "force_area", _("Police force area")
 
-    code = models.CharField(max_length=50, unique=True, help_text=_("ONS code, or force:<police.uk id>"))
+    code = models.CharField(
+        max_length=50, unique=True, help_text=_("ONS code, or force:<police.uk id>")
+    )
     name = models.CharField(max_length=100)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     police_force = models.ForeignKey(PoliceForce, on_delete=models.PROTECT, related_name="areas")

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from evidence import selectors as evidence_selectors
+from evidence import services as evidence_services
+from evidence.views import item_view, session_owner, session_owner_forget
 from reports import journey
 from reports.api.errors import json_error
+from reports.forms import STATEMENT
 from reports.models import Channel
 from reports.services import report_submit
 
@@ -81,6 +92,129 @@ def step(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+class _StopOversizedFile(FileUploadHandler):
+    """Stops reading a plain form upload once a file passes the largest
+    limit, so an oversized file is never written to disk in full."""
+
+    def __init__(self, request: HttpRequest | None = None) -> None:
+        super().__init__(request)
+        self.received = 0
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        self.received = 0
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.received += len(raw_data)
+        if self.received > evidence_services.max_bytes():
+            self.request.evidence_too_large = True  # type: ignore[union-attr]
+            raise StopUpload(connection_reset=False)
+        return raw_data
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+def _statement_wanted(answers: journey.Answers) -> bool:
+    return answers.get("what", {}).get("account_format") == STATEMENT
+
+
+@csrf_exempt  # the upload handler must be in place before the CSRF check reads the body
+@require_http_methods(["GET", "POST"])
+def evidence_step(request: HttpRequest) -> HttpResponse:
+    request.upload_handlers.insert(0, _StopOversizedFile(request))
+    return _evidence_step(request)
+
+
+@csrf_protect
+def _evidence_step(request: HttpRequest) -> HttpResponse:
+    slug = "evidence"
+    draft = journey.Draft(request.session)
+    first_unanswered = draft.first_unanswered()
+    if first_unanswered is not None and journey.STEP_SLUGS.index(slug) > journey.STEP_SLUGS.index(
+        first_unanswered
+    ):
+        return redirect(_step_url(first_unanswered))
+    answers, _errors = journey.validate(draft.raw())
+    changing = request.GET.get("change") == "1"
+    owner = session_owner(request.session)
+    assert owner is not None
+    errors: list[dict[str, str]] = []
+    if request.method == "POST":
+        action = request.POST.get("action", "continue")
+        if getattr(request, "evidence_too_large", False):
+            errors.append({"field": "files", "message": evidence_services._too_large(None).message})
+        elif action == "remove":
+            try:
+                item_id = uuid.UUID(request.POST.get("item", ""))
+            except ValueError:
+                item_id = None
+            if item_id:
+                evidence_services.evidence_remove(owner=owner, item_id=item_id)
+            return redirect(request.get_full_path())
+        elif action == "upload":
+            for field in ("statement", "files"):
+                for uploaded in request.FILES.getlist(field):
+                    try:
+                        upload = evidence_services.upload_create(
+                            owner=owner,
+                            filename=uploaded.name or "",
+                            declared_size=uploaded.size,
+                            is_statement=field == "statement",
+                        )
+                        upload = evidence_services.upload_append_file(
+                            upload=upload,
+                            stream=uploaded,
+                        )
+                        evidence_services.upload_finish(upload=upload)
+                    except evidence_services.EvidenceError as exc:
+                        name = evidence_services.kinds.safe_filename(uploaded.name or "")
+                        errors.append({"field": field, "message": f"{name}: {exc.message}"})
+            if not errors:
+                return redirect(request.get_full_path())
+        else:
+            staged = evidence_selectors.evidence_for_owner(owner)
+            if _statement_wanted(answers) and not staged.filter(is_statement=True).exists():
+                errors.append(
+                    {
+                        "field": "statement",
+                        "message": str(
+                            _(
+                                "Add your video or audio statement, or go back and choose "
+                                "to write down what happened."
+                            )
+                        ),
+                    }
+                )
+            else:
+                draft.save(slug, {}, [])
+                following = journey.next_slug(slug)
+                if changing or following is None:
+                    return redirect("reports:check")
+                return redirect(_step_url(following))
+    previous = journey.previous_slug(slug)
+    items = list(evidence_selectors.evidence_for_owner(owner))
+    return render(
+        request,
+        "reports/evidence.html",
+        {
+            "errors": errors,
+            "items": [item_view(item) for item in items],
+            "statement_wanted": _statement_wanted(answers),
+            "has_statement": any(item.is_statement for item in items),
+            "max_files": settings.EVIDENCE_MAX_FILES,
+            "accepted": evidence_services.kinds.ACCEPTED_DESCRIPTION,
+            "step_number": journey.STEP_SLUGS.index(slug) + 1,
+            "step_count": len(journey.STEPS),
+            "back_url": reverse("reports:check")
+            if changing
+            else (_step_url(previous) if previous else reverse("reports:start")),
+            "action_url": _step_url(slug, change=changing),
+        },
+        status=400 if errors else 200,
+    )
+
+
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest) -> HttpResponse:
@@ -93,11 +227,22 @@ def check(request: HttpRequest) -> HttpResponse:
         # Something changed underneath (an area removed, a date now in the
         # future after a long pause): send them to the page to fix it.
         return redirect(_step_url(next(iter(errors)), change=True))
+    owner = session_owner(request.session, create=False)
+    evidence = list(evidence_selectors.evidence_for_owner(owner)) if owner else []
+    if _statement_wanted(answers) and not any(item.is_statement for item in evidence):
+        return redirect(_step_url("evidence", change=True))
     if request.method == "POST":
-        submission = report_submit(
-            answers=answers, channel=Channel.WEB, language=get_language() or "en"
-        )
+        try:
+            submission = report_submit(
+                answers=answers,
+                channel=Channel.WEB,
+                language=get_language() or "en",
+                evidence_owner=owner,
+            )
+        except evidence_services.EvidenceError:
+            return redirect(_step_url("evidence", change=True))
         draft.clear()
+        session_owner_forget(request.session)
         request.session[SUBMISSION_SESSION_KEY] = {
             "report_id": submission.report.pk,
             "reference": submission.report.reference,
@@ -115,6 +260,8 @@ def check(request: HttpRequest) -> HttpResponse:
                 for step, title, fields in journey.summary(answers)
             ],
             "back_url": _step_url(journey.STEP_SLUGS[-1]),
+            "evidence": [item_view(item) for item in evidence],
+            "evidence_change_url": _step_url("evidence", change=True),
         },
     )
 
