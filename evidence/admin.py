@@ -28,6 +28,10 @@ class CustodyInline(admin.TabularInline):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Whoever may see an item sees its chain of custody.
+        return request.user.has_perm("evidence.view_evidenceitem")
+
 
 @admin.register(EvidenceItem)
 class EvidenceItemAdmin(admin.ModelAdmin):

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
+from tests.conftest import reference_data, valid_report  # noqa: F401 (shared fixtures)
+
 EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
 
 

@@ -16,6 +16,7 @@ from evidence.services import EvidenceError
 from privacy.clients import client_key
 from reports import journey
 from reports.api.serializers import (
+    SECTION_SERIALIZERS,
     EvidenceAttachedSerializer,
     EvidenceAttachSerializer,
     ReportCreatedSerializer,
@@ -67,7 +68,10 @@ class ReportCreateView(APIView):
         serializer = ReportCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         raw = {
-            step.slug: as_form_data(serializer.validated_data.get(step.slug, {}), step)
+            step.slug: as_form_data(
+                serializer.validated_data[step.slug] if step.slug in SECTION_SERIALIZERS else {},
+                step,
+            )
             for step in journey.STEPS
         }
         evidence_ids = serializer.validated_data.get("evidence") or []
