@@ -299,8 +299,14 @@ class _PartsReader:
         self.sha256 = hashlib.sha256()
         self.size = 0
 
+    closed = False
+
     def seekable(self) -> bool:
+        # Not seekable: S3's uploader then reads it once, front to back.
         return False
+
+    def close(self) -> None:
+        self.closed = True
 
     def read(self, size: int = -1) -> bytes:
         out = bytearray(self._pending)
