@@ -16,6 +16,10 @@ from typing import Any
 
 from django.conf import settings
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pillow_heif import register_heif_opener
+
+# iPhones save photos as HEIC: let Pillow decode them.
+register_heif_opener()
 
 THUMBNAIL_SIZE = (320, 320)
 SHAREABLE_SIZE = (2048, 2048)

@@ -116,6 +116,9 @@ class EvidenceItem(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(db_index=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # When a worker took the item for processing; a worker that dies leaves
+    # it "scanning", and the sweeper puts it back after the time limit.
+    scan_started_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     objects = EvidenceItemQuerySet.as_manager()

@@ -517,7 +517,7 @@ def evidence_process(*, item_id: uuid.UUID | str) -> EvidenceItem | None:
     """Scan, check and derive one item. Idempotent: claims the item first."""
     now = timezone.now()
     claimed = EvidenceItem.objects.filter(pk=item_id, status=EvidenceItem.Status.STAGED).update(
-        status=EvidenceItem.Status.SCANNING
+        status=EvidenceItem.Status.SCANNING, scan_started_at=now
     )
     if claimed != 1:
         # Gone, or already done or under way (a redelivered message).
@@ -572,6 +572,30 @@ def _finish(item: EvidenceItem, status: str, reason: str, now: Any) -> None:
         item.save(update_fields=["status", "status_reason", "processed_at"])
         _custody(item, action, sha256=item.sha256, detail={"reason": reason[:300]})
     logger.info("evidence %s %s", item.pk, status)
+
+
+def evidence_requeue_stale(*, now: Any = None) -> int:
+    """Queue again what a lost message or a dead worker left unprocessed.
+
+    Items still "staged" a few minutes after arrival never reached a worker;
+    items "scanning" past the processing time limit lost theirs. Either way
+    processing is idempotent, so queueing again is safe.
+    """
+    now = now or timezone.now()
+    stuck = EvidenceItem.objects.filter(
+        status=EvidenceItem.Status.SCANNING,
+        scan_started_at__lt=now
+        - timedelta(seconds=settings.EVIDENCE_PROCESS_TIMEOUT_SECONDS + 120),
+    )
+    stuck.update(status=EvidenceItem.Status.STAGED)
+    stale = list(
+        EvidenceItem.objects.filter(
+            status=EvidenceItem.Status.STAGED, created_at__lt=now - timedelta(minutes=5)
+        ).values_list("pk", flat=True)
+    )
+    for item_id in stale:
+        _enqueue_processing(item_id)
+    return len(stale)
 
 
 # --- Purging ----------------------------------------------------------------

@@ -25,3 +25,8 @@ def evidence_process_task(item_id: str) -> None:
 @shared_task
 def evidence_purge_task() -> int:
     return services.evidence_purge_unclaimed()
+
+
+@shared_task
+def evidence_requeue_stale_task() -> int:
+    return services.evidence_requeue_stale()

@@ -280,6 +280,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BEAT_SCHEDULE: dict[str, Any] = {
     # Staged evidence nobody submitted is deleted after EVIDENCE_STAGED_TTL_SECONDS.
     "evidence-purge-unclaimed": {"task": "evidence.tasks.evidence_purge_task", "schedule": 3600.0},
+    # Evidence a lost message or a dead worker left unchecked is queued again.
+    "evidence-requeue-stale": {
+        "task": "evidence.tasks.evidence_requeue_stale_task",
+        "schedule": 300.0,
+    },
 }
 
 # --- Evidence --------------------------------------------------------------

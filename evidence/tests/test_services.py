@@ -110,3 +110,13 @@ def test_unclaimed_uploads_are_purged_after_a_day() -> None:
     assert not storages["default"].exists(old.storage_name)
     assert not storages["default"].exists(part_name)
     assert not Upload.objects.filter(pk=stale.pk).exists()
+
+
+def test_heic_photo_is_decoded_and_shared_as_jpeg(clamd: str) -> None:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 10)).save(out, format="HEIF")
+    item = processed(out.getvalue(), filename="IMG_0001.HEIC")
+    assert (item.content_type, item.status) == ("image/heic", EvidenceItem.Status.CLEAN)
+    assert item.derivatives.get(version="shareable").content_type == "image/jpeg"

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_postrun
+from django.db import connection
 from django.test import Client
 
 from evidence.models import EvidenceItem
@@ -15,10 +17,19 @@ from evidence.tests.conftest import jpeg_with_location, pdf_with_eicar
 from hatecrime.celery import app
 
 
+def _close_connection(**kwargs: Any) -> None:
+    # The worker thread's connection must not outlive the test database.
+    connection.close()
+
+
 @pytest.fixture
 def worker(transactional_db: None, clamd: str) -> Iterator[Any]:
-    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as w:
-        yield w
+    task_postrun.connect(_close_connection, weak=False)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as w:
+            yield w
+    finally:
+        task_postrun.disconnect(_close_connection)
 
 
 def _upload(client: Client, data: bytes) -> str:
@@ -55,3 +66,24 @@ def test_worker_scans_and_derives_after_commit(worker: Any, client: Client) -> N
     assert item.status == EvidenceItem.Status.CLEAN
     assert {d.version for d in item.derivatives.all()} == {"thumbnail", "shareable"}
     assert _wait_until_processed(infected).status == EvidenceItem.Status.QUARANTINED
+
+
+def test_item_left_by_a_dead_worker_is_queued_again(worker: Any) -> None:
+    from datetime import timedelta
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from evidence import services
+    from evidence.tests.helpers import upload_bytes
+
+    with transaction.atomic():
+        item = upload_bytes(jpeg_with_location())
+        # A worker took it and died: the message sent on commit finds it taken.
+        EvidenceItem.objects.filter(pk=item.pk).update(
+            status=EvidenceItem.Status.SCANNING, scan_started_at=timezone.now()
+        )
+    time.sleep(1)
+    assert EvidenceItem.objects.get(pk=item.pk).status == EvidenceItem.Status.SCANNING
+    assert services.evidence_requeue_stale(now=timezone.now() + timedelta(hours=2)) == 1
+    assert _wait_until_processed(str(item.pk)).status == EvidenceItem.Status.CLEAN
