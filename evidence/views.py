@@ -42,19 +42,35 @@ STATUS_TEXT = {
 }
 
 
-def session_owner(session: SessionBase, *, create: bool = True) -> str | None:
+# Files for a new report and files added to an earlier one (follow-up) are
+# kept apart, so a draft's files never end up on the wrong report.
+PURPOSES = {"report": SESSION_OWNER_KEY, "follow-up": f"{SESSION_OWNER_KEY}:follow-up"}
+
+
+def session_owner(
+    session: SessionBase, *, create: bool = True, purpose: str = "report"
+) -> str | None:
     """The owner key for uploads made in this browser session."""
-    token = session.get(SESSION_OWNER_KEY)
+    key = PURPOSES[purpose]
+    token = session.get(key)
     if not token:
         if not create:
             return None
         token = services.owner_token_new()
-        session[SESSION_OWNER_KEY] = token
+        session[key] = token
     return services.owner_digest(token)
 
 
-def session_owner_forget(session: SessionBase) -> None:
-    session.pop(SESSION_OWNER_KEY, None)
+def session_owner_forget(session: SessionBase, *, purpose: str = "report") -> None:
+    session.pop(PURPOSES[purpose], None)
+
+
+def _purpose(request: HttpRequest) -> str:
+    return "follow-up" if request.GET.get("for") == "follow-up" else "report"
+
+
+def _with_purpose(url: str, purpose: str) -> str:
+    return f"{url}?for={purpose}" if purpose != "report" else url
 
 
 def item_view(item: EvidenceItem) -> dict[str, Any]:
@@ -84,19 +100,21 @@ def _error(exc: services.EvidenceError) -> JsonResponse:
     return response
 
 
-def _upload_body(upload: Upload) -> dict[str, Any]:
+def _upload_body(upload: Upload, purpose: str) -> dict[str, Any]:
     return {
         "id": str(upload.pk),
         "offset": upload.offset,
         "status": upload.status,
-        "chunk_url": reverse("evidence:web_upload", args=[upload.pk]),
-        "finish_url": reverse("evidence:web_upload_finish", args=[upload.pk]),
+        "chunk_url": _with_purpose(reverse("evidence:web_upload", args=[upload.pk]), purpose),
+        "finish_url": _with_purpose(
+            reverse("evidence:web_upload_finish", args=[upload.pk]), purpose
+        ),
     }
 
 
 @require_http_methods(["POST"])
 def web_upload_create(request: HttpRequest) -> JsonResponse:
-    owner = session_owner(request.session)
+    owner = session_owner(request.session, purpose=_purpose(request))
     assert owner is not None
     try:
         size = int(request.POST.get("size", "")) if request.POST.get("size") else None
@@ -111,12 +129,12 @@ def web_upload_create(request: HttpRequest) -> JsonResponse:
         )
     except services.EvidenceError as exc:
         return _error(exc)
-    return JsonResponse(_upload_body(upload), status=201)
+    return JsonResponse(_upload_body(upload, _purpose(request)), status=201)
 
 
 @require_http_methods(["HEAD", "GET", "PATCH"])
 def web_upload(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
-    owner = session_owner(request.session, create=False)
+    owner = session_owner(request.session, create=False, purpose=_purpose(request))
     upload = selectors.upload_for_owner(owner, upload_id) if owner else None
     if upload is None:
         raise Http404
@@ -137,14 +155,14 @@ def web_upload(request: HttpRequest, upload_id: uuid.UUID) -> HttpResponse:
             )
         except services.EvidenceError as exc:
             return _error(exc)
-    response = JsonResponse(_upload_body(upload))
+    response = JsonResponse(_upload_body(upload, _purpose(request)))
     response["Upload-Offset"] = str(upload.offset)
     return response
 
 
 @require_http_methods(["POST"])
 def web_upload_finish(request: HttpRequest, upload_id: uuid.UUID) -> JsonResponse:
-    owner = session_owner(request.session, create=False)
+    owner = session_owner(request.session, create=False, purpose=_purpose(request))
     upload = selectors.upload_for_owner(owner, upload_id) if owner else None
     if upload is None:
         raise Http404
@@ -157,7 +175,7 @@ def web_upload_finish(request: HttpRequest, upload_id: uuid.UUID) -> JsonRespons
 
 @require_http_methods(["GET"])
 def web_evidence_list(request: HttpRequest) -> JsonResponse:
-    owner = session_owner(request.session, create=False)
+    owner = session_owner(request.session, create=False, purpose=_purpose(request))
     items = selectors.evidence_for_owner(owner) if owner else EvidenceItem.objects.none()
     return JsonResponse({"items": [item_view(item) for item in items]})
 

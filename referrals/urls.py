@@ -9,4 +9,5 @@ urlpatterns = [
     path("follow-up/", views.follow_up, name="follow_up"),
     path("follow-up/your-report/", views.follow_up_status, name="follow_up_status"),
     path("follow-up/finish/", views.follow_up_finish, name="follow_up_finish"),
+    path("follow-up/your-report/files/", views.follow_up_evidence, name="follow_up_evidence"),
 ]

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import uuid
-from typing import Any
-
 from django.conf import settings
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from evidence import selectors as evidence_selectors
 from evidence import services as evidence_services
+from evidence.pages import handle_files_action, takes_files
 from evidence.views import item_view, session_owner, session_owner_forget
 from reports import journey
 from reports.api.errors import json_error
@@ -92,42 +88,13 @@ def step(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
-class _StopOversizedFile(FileUploadHandler):
-    """Stops reading a plain form upload once a file passes the largest
-    limit, so an oversized file is never written to disk in full."""
-
-    def __init__(self, request: HttpRequest | None = None) -> None:
-        super().__init__(request)
-        self.received = 0
-
-    def new_file(self, *args: Any, **kwargs: Any) -> None:
-        super().new_file(*args, **kwargs)
-        self.received = 0
-
-    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
-        self.received += len(raw_data)
-        if self.received > evidence_services.max_bytes():
-            self.request.evidence_too_large = True  # type: ignore[union-attr]
-            raise StopUpload(connection_reset=False)
-        return raw_data
-
-    def file_complete(self, file_size: int) -> None:
-        return None
-
-
 def _statement_wanted(answers: journey.Answers) -> bool:
     return answers.get("what", {}).get("account_format") == STATEMENT
 
 
-@csrf_exempt  # the upload handler must be in place before the CSRF check reads the body
+@takes_files
 @require_http_methods(["GET", "POST"])
 def evidence_step(request: HttpRequest) -> HttpResponse:
-    request.upload_handlers.insert(0, _StopOversizedFile(request))
-    return _evidence_step(request)
-
-
-@csrf_protect
-def _evidence_step(request: HttpRequest) -> HttpResponse:
     slug = "evidence"
     draft = journey.Draft(request.session)
     first_unanswered = draft.first_unanswered()
@@ -141,38 +108,10 @@ def _evidence_step(request: HttpRequest) -> HttpResponse:
     assert owner is not None
     errors: list[dict[str, str]] = []
     if request.method == "POST":
-        action = request.POST.get("action", "continue")
-        if getattr(request, "evidence_too_large", False):
-            errors.append({"field": "files", "message": evidence_services._too_large(None).message})
-        elif action == "remove":
-            try:
-                item_id = uuid.UUID(request.POST.get("item", ""))
-            except ValueError:
-                item_id = None
-            if item_id:
-                evidence_services.evidence_remove(owner=owner, item_id=item_id)
+        handled, errors = handle_files_action(request, owner)
+        if handled and not errors:
             return redirect(request.get_full_path())
-        elif action == "upload":
-            for field in ("statement", "files"):
-                for uploaded in request.FILES.getlist(field):
-                    try:
-                        upload = evidence_services.upload_create(
-                            owner=owner,
-                            filename=uploaded.name or "",
-                            declared_size=uploaded.size,
-                            is_statement=field == "statement",
-                        )
-                        upload = evidence_services.upload_append_file(
-                            upload=upload,
-                            stream=uploaded,
-                        )
-                        evidence_services.upload_finish(upload=upload)
-                    except evidence_services.EvidenceError as exc:
-                        name = evidence_services.kinds.safe_filename(uploaded.name or "")
-                        errors.append({"field": field, "message": f"{name}: {exc.message}"})
-            if not errors:
-                return redirect(request.get_full_path())
-        else:
+        if not handled:
             staged = evidence_selectors.evidence_for_owner(owner)
             if _statement_wanted(answers) and not staged.filter(is_statement=True).exists():
                 errors.append(

@@ -179,3 +179,32 @@ def test_chunked_upload_from_the_page_with_csrf(
     assert other.head(created["chunk_url"]).status_code == 404
     assert Upload.objects.get().status == Upload.Status.COMPLETE
     assert io  # keep import for readers running parts of this file
+
+
+def test_files_added_to_an_earlier_report_from_follow_up(
+    client: Client, reference_data: None, valid_report: dict[str, Any]
+) -> None:
+    created = client.post("/api/v1/reports/", valid_report, content_type="application/json").json()
+    # A draft in the same browser keeps its own files apart.
+    up_to_evidence(client, valid_report)
+    client.post(
+        "/report/evidence/",
+        {"action": "upload", "files": SimpleUploadedFile("draft.png", png_bytes())},
+    )
+    signed_in = client.post(
+        "/follow-up/", {"reference": created["reference"], "secret": created["follow_up_secret"]}
+    )
+    assert signed_in.status_code == 302
+    assert b"/follow-up/your-report/files/" in client.get("/follow-up/your-report/").content
+    page = client.get("/follow-up/your-report/files/")
+    assert b"?for=follow-up" in page.content
+    client.post(
+        "/follow-up/your-report/files/",
+        {"action": "upload", "files": SimpleUploadedFile("later.png", png_bytes())},
+    )
+    response = client.post("/follow-up/your-report/files/", {"action": "continue"})
+    assert response["Location"] == "/follow-up/your-report/"
+    report = Report.objects.get(reference=created["reference"])
+    assert [item.filename for item in report.evidence.all()] == ["later.png"]
+    assert EvidenceItem.objects.get(filename="draft.png").report is None
+    assert report.events.filter(kind="information_added").exists()
