@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import PermissionDenied
@@ -109,6 +110,7 @@ def _upload_body(upload: Upload, purpose: str) -> dict[str, Any]:
         "finish_url": _with_purpose(
             reverse("evidence:web_upload_finish", args=[upload.pk]), purpose
         ),
+        "chunk_size": min(settings.EVIDENCE_CHUNK_MAX_BYTES, 4 * 1024 * 1024),
     }
 
 

@@ -11,7 +11,7 @@
   var csrf = form.querySelector("input[name=csrfmiddlewaretoken]").value;
   var progressArea = document.getElementById("evidence-progress");
   var uploadButton = form.querySelector("[data-upload-button]");
-  if (uploadButton) { uploadButton.hidden = true; }
+  if (uploadButton) { uploadButton.style.display = "none"; }
 
   function headers(extra) {
     var h = { "X-CSRFToken": csrf, "X-Requested-With": "fetch" };
@@ -88,15 +88,18 @@
         return response.json();
       })
       .then(function (upload) {
-        return sendChunks(upload, file, ui, 4 * 1024 * 1024).then(function () {
+        return sendChunks(upload, file, ui, upload.chunk_size).then(function () {
           return fetch(upload.finish_url, { method: "POST", credentials: "same-origin", headers: headers({}) });
         });
       })
       .then(function (response) {
         if (!response.ok) { return message(response).then(function (text) { throw new Error(text); }); }
-        ui.bar.value = 100;
-        ui.status.textContent = "Added. We are checking it.";
         return response.json();
+      })
+      .then(function (item) {
+        ui.bar.value = 100;
+        ui.status.textContent = item.status_text;
+        addToList(item);
       })
       .catch(function (error) {
         ui.status.textContent = error.message;
@@ -104,15 +107,50 @@
       });
   }
 
+  // The new file joins the list with its own "Remove" button (a plain
+  // form, as the server renders it).
+  function addToList(item) {
+    var list = document.getElementById("evidence-list");
+    var empty = list.querySelector(".evidence-list__empty");
+    if (empty) { list.removeChild(empty); }
+    var li = document.createElement("li");
+    li.className = "evidence-list__item evidence-list__item--" + item.status;
+    li.setAttribute("data-item-id", item.id);
+    var name = document.createElement("span");
+    name.className = "evidence-list__name";
+    name.textContent = item.filename;
+    var status = document.createElement("span");
+    status.className = "evidence-list__status";
+    status.setAttribute("role", "status");
+    status.textContent = item.status_text;
+    var remove = document.createElement("form");
+    remove.method = "post";
+    remove.action = form.getAttribute("action");
+    remove.className = "evidence-list__remove";
+    [["csrfmiddlewaretoken", csrf], ["item", item.id]].forEach(function (pair) {
+      var hidden = document.createElement("input");
+      hidden.type = "hidden"; hidden.name = pair[0]; hidden.value = pair[1];
+      remove.appendChild(hidden);
+    });
+    var button = document.createElement("button");
+    button.type = "submit"; button.name = "action"; button.value = "remove";
+    button.className = "button button--secondary";
+    button.textContent = "Remove";
+    var hiddenName = document.createElement("span");
+    hiddenName.className = "visually-hidden";
+    hiddenName.textContent = " " + item.filename;
+    button.appendChild(hiddenName);
+    remove.appendChild(button);
+    li.appendChild(name); li.appendChild(status); li.appendChild(remove);
+    list.appendChild(li);
+  }
+
   Array.prototype.forEach.call(form.querySelectorAll("[data-evidence-input]"), function (input) {
     input.addEventListener("change", function () {
       var files = Array.prototype.slice.call(input.files);
       var isStatement = input.getAttribute("data-statement") === "1";
-      Promise.all(files.map(function (file) { return uploadFile(file, isStatement); })).then(function () {
-        input.value = "";
-        // Show the list (with remove buttons) as the server now has it.
-        window.location.reload();
-      });
+      files.forEach(function (file) { uploadFile(file, isStatement); });
+      input.value = "";
     });
   });
 })();
