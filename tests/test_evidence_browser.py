@@ -12,7 +12,7 @@ from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django.core.wsgi import get_wsgi_application
 from django.db import connections
 from django.test import Client
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, FilePayload, sync_playwright
 
 from evidence.models import EvidenceItem
 from evidence.tests.conftest import png_bytes
@@ -92,9 +92,8 @@ def test_file_uploads_in_chunks_with_a_progress_bar(
     # With JavaScript the "Add files" button is not needed: files start at once.
     assert not page.locator("[data-upload-button]").is_visible()
     photo = png_bytes((200, 200)) + b"\0" * (600 * 1024)
-    page.set_input_files(
-        "#id_files", files=[{"name": "shouting.png", "mimeType": "image/png", "buffer": photo}]
-    )
+    payload: FilePayload = {"name": "shouting.png", "mimeType": "image/png", "buffer": photo}
+    page.set_input_files("#id_files", files=[payload])
     bar = page.locator("#evidence-progress progress")
     bar.wait_for(state="visible")
     assert page.get_by_label("shouting.png").is_visible()
