@@ -82,3 +82,25 @@ class EvidenceItemAdmin(admin.ModelAdmin):
                 for version in versions
             ),
         )
+
+
+class EvidenceInline(admin.TabularInline):
+    """Evidence on a report's admin page, the video or audio statement first
+    (EvidenceItem's ordering). For the report admin to include: this app
+    does not import reports."""
+
+    model = EvidenceItem
+    fk_name = "report"
+    fields = readonly_fields = ("is_statement", "kind", "status", "status_reason", "size", "sha256")
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EvidenceItem]:
+        return evidence_visible_to(request.user)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

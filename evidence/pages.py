@@ -65,7 +65,7 @@ def handle_files_action(request: HttpRequest, owner: str) -> tuple[bool, PageErr
     errors: PageErrors = []
     action = request.POST.get("action", "")  # reads the body: the handler runs here
     if getattr(request, "evidence_too_large", False):
-        errors.append({"field": "files", "message": services._too_large(None).message})
+        errors.append({"field": "files", "message": services.too_large_error(None).message})
         return True, errors
     if action == "remove":
         try:

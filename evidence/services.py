@@ -93,7 +93,7 @@ def max_bytes(kind: str | None = None) -> int:
     return limits[kind] if kind else max(limits.values())
 
 
-def _too_large(kind: str | None) -> EvidenceError:
+def too_large_error(kind: str | None) -> EvidenceError:
     megabytes = max_bytes(kind) // (1024 * 1024)
     return EvidenceError(
         "too_large",
@@ -126,7 +126,7 @@ def upload_create(
     *, owner: str, filename: str, declared_size: int | None = None, is_statement: bool = False
 ) -> Upload:
     if declared_size is not None and declared_size > max_bytes():
-        raise _too_large(None)
+        raise too_large_error(None)
     if declared_size is not None and declared_size <= 0:
         raise EvidenceError("empty", _("The file is empty."))
     if _active_count(owner) >= settings.EVIDENCE_MAX_FILES:
@@ -208,7 +208,7 @@ def upload_append_chunk(
     except EvidenceError as exc:
         if exc.code == "too_large":
             upload_fail(upload=upload, code="too_large")
-            raise _too_large(upload.kind or None) from exc
+            raise too_large_error(upload.kind or None) from exc
         raise
     with spool:
         if received == 0:
@@ -235,7 +235,7 @@ def upload_append_chunk(
                 upload.declared_size is not None and upload.declared_size > max_bytes(kind)
             ):
                 upload_fail(upload=upload, code="too_large")
-                raise _too_large(kind)
+                raise too_large_error(kind)
             upload.kind, upload.content_type = kind, content_type
         # Slow I/O outside any transaction: the part is stored first under a
         # unique name, then recorded with a conditional update, so two
@@ -629,7 +629,7 @@ class Served:
     filename: str
 
 
-class IntegrityError_(Exception):
+class EvidenceIntegrityError(Exception):
     """The stored bytes no longer match the hash recorded on arrival."""
 
 
@@ -672,7 +672,7 @@ def evidence_serve(
             user=user,
             detail={"expected": expected},
         )
-        raise IntegrityError_(str(item.pk))
+        raise EvidenceIntegrityError(str(item.pk))
     _custody(item, action, version=version, sha256=expected, user=user)
     return Served(
         name=name,

@@ -215,7 +215,7 @@ def staff_evidence_file(
         )
     except services.EvidenceError as exc:
         raise Http404 from exc
-    except services.IntegrityError_:
+    except services.EvidenceIntegrityError:
         return HttpResponse(
             "This file no longer matches the fingerprint recorded when it arrived. "
             "It has not been sent. The problem has been recorded.",

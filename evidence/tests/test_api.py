@@ -283,3 +283,23 @@ def test_upload_api_is_in_the_openapi_schema(client: Client) -> None:
 def test_safe_filename_drops_nul_and_windows_paths() -> None:
     assert services.kinds.safe_filename("C:\\Users\\me\\..\\x\x00y.jpg") == "xy.jpg"
     assert services.kinds.safe_filename("...") == "file"
+
+
+def test_evidence_list_query_count_is_pinned(
+    client: Client, django_assert_num_queries: Any
+) -> None:
+    client.post(
+        "/report/evidence/uploads/", {"filename": "first.png"}
+    )  # gives the session an owner
+    from evidence.tests.helpers import upload_bytes
+    from evidence.views import session_owner
+
+    session = client.session
+    owner = session_owner(session, create=False)
+    assert owner
+    for name in ("a.png", "b.png", "c.png"):
+        upload_bytes(png_bytes(), owner=owner, filename=name)
+    # Session read, one query for the list, session save (in a savepoint).
+    with django_assert_num_queries(5):
+        response = client.get("/report/evidence/files/")
+    assert [item["filename"] for item in response.json()["items"]] == ["a.png", "b.png", "c.png"]
