@@ -159,7 +159,9 @@ def upload_fail(*, upload: Upload, code: str) -> None:
         storage().delete(name)
 
 
-def _receive(stream: IO[bytes], *, limit: int, already: int, kind_limit: int) -> tuple[Any, int]:
+def _receive(
+    stream: IO[bytes], *, limit: int, already: int, kind_limit: int, declared: int | None
+) -> tuple[Any, int]:
     """Read one chunk in blocks into a spooled file (memory bounded)."""
     spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
     received = 0
@@ -174,6 +176,11 @@ def _receive(stream: IO[bytes], *, limit: int, already: int, kind_limit: int) ->
                 )
             if already + received > kind_limit:
                 raise EvidenceError("too_large", "", status=413)
+            if declared is not None and already + received > declared:
+                raise EvidenceError(
+                    "size_mismatch",
+                    _("More of the file arrived than the size given when it was started."),
+                )
             spool.write(block)
     except BaseException:
         spool.close()
@@ -195,19 +202,18 @@ def upload_append_chunk(
         raise EvidenceError("not_receiving", _("This upload has already finished."), status=409)
     if offset != upload.offset:
         raise OffsetMismatch(upload.offset)
-    kind_limit = max_bytes(upload.kind or None)
-    if upload.declared_size is not None:
-        kind_limit = min(kind_limit, upload.declared_size)
     try:
         spool, received = _receive(
             stream,
             limit=settings.EVIDENCE_CHUNK_MAX_BYTES,
             already=offset,
-            kind_limit=kind_limit,
+            kind_limit=max_bytes(upload.kind or None),
+            declared=upload.declared_size,
         )
     except EvidenceError as exc:
+        if exc.code in ("too_large", "size_mismatch"):
+            upload_fail(upload=upload, code=exc.code)
         if exc.code == "too_large":
-            upload_fail(upload=upload, code="too_large")
             raise too_large_error(upload.kind or None) from exc
         raise
     with spool:

@@ -303,3 +303,12 @@ def test_evidence_list_query_count_is_pinned(
     with django_assert_num_queries(5):
         response = client.get("/report/evidence/files/")
     assert [item["filename"] for item in response.json()["items"]] == ["a.png", "b.png", "c.png"]
+
+
+def test_more_bytes_than_declared_ends_the_upload(client: Client) -> None:
+    data = png_bytes()
+    upload_id, token = start(client, data)
+    response = chunk(client, upload_id, token, 0, data + b"extra")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["code"] == "size_mismatch"
+    assert Upload.objects.get().status == Upload.Status.FAILED
