@@ -211,6 +211,14 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 S3_BUCKET = env.string("S3_BUCKET")
+
+
+def _s3_transfer_config() -> Any:
+    from boto3.s3.transfer import TransferConfig
+
+    return TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)
+
+
 if S3_BUCKET:
     _private_files: dict[str, Any] = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -227,6 +235,9 @@ if S3_BUCKET:
             "querystring_expire": env.integer("S3_URL_EXPIRY_SECONDS", 60, minimum=1),
             "object_parameters": {"ServerSideEncryption": "AES256"},
             "file_overwrite": False,
+            # Evidence originals are streamed in: a few 8 MB parts in flight
+            # at once keeps a worker's memory bounded for a 2 GB video.
+            "transfer_config": _s3_transfer_config(),
         },
     }
 else:

@@ -4,6 +4,7 @@ import hashlib
 import io
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.files.storage import storages
@@ -120,3 +121,40 @@ def test_heic_photo_is_decoded_and_shared_as_jpeg(clamd: str) -> None:
     item = processed(out.getvalue(), filename="IMG_0001.HEIC")
     assert (item.content_type, item.status) == ("image/heic", EvidenceItem.Status.CLEAN)
     assert item.derivatives.get(version="shareable").content_type == "image/jpeg"
+
+
+def test_memory_stays_flat_while_a_large_file_is_sent_and_finished(settings: Any) -> None:
+    import tracemalloc
+
+    settings.EVIDENCE_CHUNK_MAX_BYTES = 1024 * 1024
+    size = 24 * 1024 * 1024
+    header = png_bytes()
+
+    class Zeros(io.RawIOBase):
+        """A PNG header then zeros, produced on demand (never all in memory)."""
+
+        def __init__(self) -> None:
+            self.sent = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            if self.sent >= size:
+                return 0
+            n = min(len(buffer), size - self.sent)
+            start = header[self.sent : self.sent + n] if self.sent < len(header) else b""
+            buffer[:n] = start + b"\0" * (n - len(start))
+            self.sent += n
+            return n
+
+    upload = services.upload_create(owner=ALICE, filename="big.png", declared_size=size)
+    tracemalloc.start()
+    try:
+        upload = services.upload_append_file(upload=upload, stream=io.BufferedReader(Zeros()))
+        item = services.upload_finish(upload=upload)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert item.size == size
+    assert peak < 4 * 1024 * 1024, peak
