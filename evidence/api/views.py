@@ -204,3 +204,15 @@ class EvidenceItemView(_UploadBase):
         if item is None:
             raise exceptions.NotFound("No file with that id for this token.")
         return Response(item_data(item))
+
+    @extend_schema(
+        operation_id="evidence_remove",
+        parameters=[TOKEN_PARAMETER],
+        responses={204: None, 404: OpenApiResponse(description="Not found")},
+        summary="Remove an uploaded file before it is attached to a report",
+    )
+    def delete(self, request: Request, item_id: uuid.UUID) -> Response:
+        owner = request_owner(request)
+        if not owner or not services.evidence_remove(owner=owner, item_id=item_id):
+            raise exceptions.NotFound("No file with that id for this token.")
+        return Response(status=status.HTTP_204_NO_CONTENT)

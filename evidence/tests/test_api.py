@@ -312,3 +312,16 @@ def test_more_bytes_than_declared_ends_the_upload(client: Client) -> None:
     assert response.status_code == 400
     assert response.json()["errors"][0]["code"] == "size_mismatch"
     assert Upload.objects.get().status == Upload.Status.FAILED
+
+
+def test_file_can_be_removed_before_it_is_attached_and_only_by_its_owner(client: Client) -> None:
+    data = png_bytes()
+    upload_id, token = start(client, data)
+    chunk(client, upload_id, token, 0, data)
+    item_id = finish(client, upload_id, token).json()["id"]
+    _other, other_token = start(client, data)
+    url = f"/api/v1/evidence/{item_id}/"
+    assert client.delete(url, headers={"X-Upload-Token": other_token}).status_code == 404
+    assert client.get(url, headers={"X-Upload-Token": token}).json()["status"] == "staged"
+    assert client.delete(url, headers={"X-Upload-Token": token}).status_code == 204
+    assert not EvidenceItem.objects.exists()
