@@ -7,5 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("report/", views.start, name="start"),
     path("report/check-your-answers/", views.check, name="check"),
+    # Before "<slug>": the evidence page reads file uploads with its own handler.
+    path("report/evidence/", views.evidence_step, name="evidence"),
     path("report/<slug:slug>/", views.step, name="step"),
 ]

@@ -11,6 +11,9 @@ def answers_from(report: dict[str, Any]) -> journey.Answers:
     """Clean an API-shaped report through the journey's forms."""
     raw = {}
     for step in journey.STEPS:
+        if step.slug not in SECTION_SERIALIZERS:  # a page with no questions (evidence)
+            raw[step.slug] = {}
+            continue
         section = SECTION_SERIALIZERS[step.slug](data=report.get(step.slug, {}))
         assert section.is_valid(), section.errors
         raw[step.slug] = as_form_data(section.validated_data, step)
