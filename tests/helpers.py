@@ -9,7 +9,7 @@ from reports.services import Submission, report_submit
 
 def answers_from(report: dict[str, Any]) -> journey.Answers:
     """Clean an API-shaped report through the journey's forms."""
-    raw = {}
+    raw: dict[str, Any] = {}
     for step in journey.STEPS:
         if step.slug not in SECTION_SERIALIZERS:  # a page with no questions (evidence)
             raw[step.slug] = {}
