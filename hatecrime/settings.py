@@ -433,7 +433,19 @@ LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # At the handler, so no logger's level can let victim data past them
+    # (hatecrime/logfilters.py says what each removes).
+    "filters": {
+        "request_path_only": {"()": "hatecrime.logfilters.RequestPathOnly"},
+        "no_template_variable_misses": {"()": "hatecrime.logfilters.NoTemplateVariableMisses"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_path_only", "no_template_variable_misses"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
     "loggers": {
         # django.request logs the full URL and, on errors, the request; the
