@@ -296,6 +296,33 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 
+# Queues, one worker (pool) per kind of work, so a burst of one never starves
+# another: `delivery` is I/O bound (webhooks, email: a thread pool, many
+# concurrent sends per process), `processing` is CPU bound (evidence scans,
+# thumbnails, video: prefork, one process per core), `periodic` is the beat
+# schedule's housekeeping. Tasks nobody routed go to `celery`. Exact names are
+# matched before patterns, so the exceptions are listed first; patterns route
+# whole modules, so a new task lands in its module's queue (evidence.tasks.*
+# included, before that app has tasks).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
+    "referrals.tasks.deliveries_sweep": {"queue": "periodic"},
+    "referrals.tasks.overdue_digest": {"queue": "periodic"},
+    # An email to the system administrators, sent from a web request.
+    "audit.tasks.audit_alert_burst": {"queue": "delivery"},
+    # Evidence's housekeeping on the beat schedule (cheap, and must not wait
+    # behind a 2 GB video on the processing queue).
+    "evidence.tasks.evidence_purge_task": {"queue": "periodic"},
+    "evidence.tasks.evidence_requeue_stale_task": {"queue": "periodic"},
+    "referrals.tasks.*": {"queue": "delivery"},
+    "evidence.tasks.*": {"queue": "processing"},
+    "privacy.tasks.*": {"queue": "periodic"},
+    "audit.tasks.*": {"queue": "periodic"},
+}
+# Every queue a worker must consume for all work to run (bin/run's single
+# worker takes them all; docker-compose.yml runs one worker per queue).
+CELERY_QUEUE_NAMES = ["delivery", "processing", "periodic", "celery"]
+
 # --- Referrals: delivery, retries, the sweeper ---------------------------------
 # One HTTP call to a recipient may take this long (connect, send, read).
 REFERRAL_DELIVERY_TIMEOUT_SECONDS = env.integer("REFERRAL_DELIVERY_TIMEOUT_SECONDS", 15, minimum=1)
@@ -472,7 +499,19 @@ LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # At the handler, so no logger's level can let victim data past them
+    # (hatecrime/logfilters.py says what each removes).
+    "filters": {
+        "request_path_only": {"()": "hatecrime.logfilters.RequestPathOnly"},
+        "no_template_variable_misses": {"()": "hatecrime.logfilters.NoTemplateVariableMisses"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_path_only", "no_template_variable_misses"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
     "loggers": {
         # django.request logs the full URL and, on errors, the request; the
