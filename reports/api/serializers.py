@@ -88,7 +88,7 @@ ReportCreateSerializer = type(
 
 def as_form_data(section: dict[str, Any], step: journey.Step) -> dict[str, Any]:
     """Typed API values as the raw strings the journey's form expects."""
-    fields = step.form_class().fields
+    fields = step.form_class.base_fields
     data: dict[str, Any] = {}
     for name, value in section.items():
         field = fields.get(name)
