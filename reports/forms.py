@@ -14,7 +14,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
-from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -87,7 +86,8 @@ class CachedModelChoiceField(forms.ModelChoiceField):
 
 class CachedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     """CachedModelChoiceField for several choices: cleans to a list of the
-    chosen objects in their model's order (what the queryset would give)."""
+    chosen objects in their model's order (what the queryset would give);
+    an optional field left empty is still the queryset's none() (no query)."""
 
     def __init__(self, *, by_code: Callable[[ReferenceData], Mapping[str, Any]], **kwargs: Any):
         super().__init__(to_field_name="code", **kwargs)
@@ -113,11 +113,6 @@ class CachedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
                     params={"value": code},
                 )
         return [copy.copy(found) for key, found in known.items() if key in codes]
-
-    def clean(self, value: Any) -> Any:
-        cleaned = super().clean(value)
-        # An optional field left empty: no objects (the queryset's none()).
-        return [] if isinstance(cleaned, models.QuerySet) else cleaned
 
 
 def _not_in_future(value: datetime.date | None) -> None:
