@@ -359,8 +359,12 @@ class Delivery(models.Model):
 
     def save(self, *args: object, **kwargs: object) -> None:
         if not self.message_id:
-            self.message_id = f"msg_{uuid.uuid4().hex}"
+            self.message_id = self.new_message_id()
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @staticmethod
+    def new_message_id() -> str:
+        return f"msg_{uuid.uuid4().hex}"
 
 
 class DeliveryAttempt(models.Model):
