@@ -41,7 +41,7 @@ def test_a_system_administrator_exports_what_one_account_touched_in_a_period() -
         "/staff/access-by-account/?username=mallory&start=2026-03-01&end=2026-03-31"
     )
     assert response.status_code == 200
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    rows = list(csv.DictReader(io.StringIO(response.getvalue().decode())))
     assert [(row["action"], row["object_id"]) for row in rows] == [("view", "1"), ("download", "9")]
     export = AccessLogEntry.objects.get(action="export", actor_username="sam")
     assert export.detail == {
