@@ -92,9 +92,11 @@ def test_the_check_your_answers_post_adds_the_session(
     # tell the police), whose one delivery is queued directly after commit
     # with its last_queued_at UPDATE; and the session: read, then its key
     # cycled (Django's own: an existence check, an INSERT in a savepoint,
-    # the old row read and deleted, the new one updated in a savepoint).
+    # the old row read and deleted, the new one updated in a savepoint); and
+    # the evidence: the browser's staged files listed for the page, then
+    # claimed (selected and counted against the limit) in the transaction.
     with (
-        django_assert_num_queries(SUBMIT_QUERIES + 1 + 10) as captured,
+        django_assert_num_queries(SUBMIT_QUERIES + 1 + 10 + 3) as captured,
         django_capture_on_commit_callbacks(execute=True),
     ):
         response = client.post("/report/check-your-answers/")
