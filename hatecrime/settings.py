@@ -400,7 +400,7 @@ if EMBEDDED and not env.is_set("EMAIL_HOST"):
 # --- Logging ---------------------------------------------------------------
 # Nothing about a report is logged except its reference; request bodies and
 # query strings are never logged.
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
@@ -413,3 +413,107 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
     },
 }
+
+# --- Staff sign-in, sessions and the access log ------------------------------
+INSTALLED_APPS += [
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
+    "axes",
+]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "django_otp.middleware.OTPMiddleware",
+)
+MIDDLEWARE += ["audit.middleware.StaffSessionPolicyMiddleware", "axes.middleware.AxesMiddleware"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Failed staff sign-ins: locked out after AXES_FAILURE_LIMIT attempts for a
+# username from one address, for an hour.
+AXES_FAILURE_LIMIT = env.integer("AXES_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = env.integer("AXES_COOLOFF_HOURS", 1, minimum=1)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "audit/locked_out.html"
+AXES_VERBOSE = False
+# Staff sessions end after 30 minutes idle and 12 hours at most.
+STAFF_SESSION_IDLE_SECONDS = env.integer("STAFF_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
+STAFF_SESSION_MAX_SECONDS = env.integer("STAFF_SESSION_MAX_SECONDS", 12 * 60 * 60, minimum=60)
+# Sensitive actions (exports, evidence downloads, deletions, role changes)
+# ask for the second factor again when the last check is older than this.
+STAFF_REVERIFY_SECONDS = env.integer("STAFF_REVERIFY_SECONDS", 15 * 60, minimum=60)
+OTP_TOTP_ISSUER = env.string("OTP_TOTP_ISSUER", "Hate crime reporting (staff)")
+# One account viewing this many records within the window alerts the system
+# administrators.
+AUDIT_BURST_THRESHOLD = env.integer("AUDIT_BURST_THRESHOLD", 200, minimum=1)
+AUDIT_BURST_WINDOW_SECONDS = env.integer("AUDIT_BURST_WINDOW_SECONDS", 5 * 60, minimum=1)
+SYSTEM_ADMINISTRATOR_GROUP = "System administrator"
+ADMINS = [("Administrator", email) for email in env.string_list("ADMINS_EMAILS")]
+STAFF_LOGIN_URL = "/staff/login/"
+
+# --- Headers: CSP (no inline scripts), Permissions-Policy ---------------------
+INSTALLED_APPS += ["csp", "drf_spectacular_sidecar", "django_prometheus"]
+MIDDLEWARE.insert(0, "django_prometheus.middleware.PrometheusBeforeMiddleware")
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "django_permissions_policy.PermissionsPolicyMiddleware",
+)
+MIDDLEWARE += [
+    "csp.middleware.CSPMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "media-src": ["'self'", "blob:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    "accelerometer": [],
+    "autoplay": [],
+    "camera": ["self"],  # recording a video statement
+    "geolocation": [],
+    "gyroscope": [],
+    "magnetometer": [],
+    "microphone": ["self"],  # recording an audio statement
+    "payment": [],
+    "usb": [],
+}
+SPECTACULAR_SETTINGS.update(
+    {
+        # Served by the service itself: no CDN.
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+    }
+)
+# Readiness: each dependency needed to accept a report (name -> check).
+HEALTH_CHECKS = {
+    "database": "hatecrime.health.database",
+    "broker": "hatecrime.health.broker",
+    "storage": "hatecrime.health.storage",
+}
+# /metrics for Prometheus: from loopback, or with this bearer token.
+METRICS_TOKEN = env.string("METRICS_TOKEN")
+
+# --- Logs ----------------------------------------------------------------------
+# LOG_FORMAT=json gives one JSON object per line for a log pipeline. Nothing
+# about a report is logged except its reference.
+if env.choice("LOG_FORMAT", ("plain", "json"), "plain") == "json":
+    LOGGING["formatters"]["json"] = {
+        "()": "pythonjsonlogger.json.JsonFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+    }
+    LOGGING["handlers"]["console"]["formatter"] = "json"

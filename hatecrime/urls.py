@@ -1,6 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from audit.staff_site import StaffAdminSite
+from audit.views import reverify
+from hatecrime import health
+
+# Staff sign in with a password and a second factor (TOTP or a backup code);
+# the admin is unreachable without both.
+admin.site.__class__ = StaffAdminSite
 
 urlpatterns = [
     # referrals first: its "report/confirmation/" sits beside the journey's
@@ -9,7 +17,13 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("api/v1/", include("reports.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    # The split view serves Swagger UI's script as a file: no inline script,
+    # so the Content-Security-Policy holds on this page too.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("health/live", health.live, name="health-live"),
+    path("health/ready", health.ready, name="health-ready"),
+    path("metrics", health.metrics, name="metrics"),
+    path("staff/reverify/", reverify, name="staff-reverify"),
     path("staff/", admin.site.urls),
 ]
 

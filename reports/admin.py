@@ -1,6 +1,24 @@
-from django.contrib import admin
+from __future__ import annotations
 
-from reports.models import Area, IncidentType, PoliceForce, Strand
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from audit.admin_utils import ScopedAuditedAdmin
+from audit.roles import Role, has_role
+from reports.models import (
+    AdditionalInformation,
+    Area,
+    IncidentType,
+    PoliceForce,
+    Report,
+    ReportEvent,
+    Strand,
+)
+from reports.services import report_triage
 
 
 @admin.register(PoliceForce)
@@ -20,3 +38,211 @@ class AreaAdmin(admin.ModelAdmin):
 @admin.register(Strand, IncidentType)
 class ReferenceAdmin(admin.ModelAdmin):
     list_display = ["name", "code", "order"]
+
+
+class TriageForm(forms.ModelForm):
+    reason = forms.CharField(
+        label="Reason for the change",
+        required=False,
+        max_length=500,
+        help_text="Required when you change the status, strands or area. Kept on the report's timeline.",
+    )
+
+    class Meta:
+        model = Report
+        fields = ["status", "strands", "area"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if self.has_changed() and set(self.changed_data) - {"reason"} and not data.get("reason"):
+            self.add_error("reason", "Say why you are changing this report.")
+        return data
+
+
+class AdditionalInformationInline(admin.TabularInline):
+    model = AdditionalInformation
+    fields = readonly_fields = ("added_at", "text")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReportEventInline(admin.TabularInline):
+    model = ReportEvent
+    verbose_name_plural = "timeline"
+    fields = readonly_fields = ("at", "kind", "acting_user", "data")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+PERSONAL_FIELDSETS: list[Any] = [
+    (
+        "Who reported",
+        {"fields": ["reporter_role", "anonymous", "organisation_name", "channel", "language"]},
+    ),
+    (
+        "What happened",
+        {
+            "fields": [
+                "incident_types_list",
+                "other_incident_type",
+                "account",
+                "when_kind",
+                "occurred_on",
+                "time_of_day",
+                "period_start",
+                "period_end",
+                "still_happening",
+            ]
+        },
+    ),
+    (
+        "Where",
+        {
+            "fields": [
+                "location_kind",
+                "location_description",
+                "postcode",
+                "online_platform",
+                "online_link",
+                "online_username",
+            ]
+        },
+    ),
+    ("Why", {"fields": ["other_motivation", "motivation_evidence"]}),
+    (
+        "People involved",
+        {"fields": ["perpetrator_description", "perpetrator_known", "happened_before"]},
+    ),
+    (
+        "Support, consent and contact",
+        {
+            "fields": [
+                "wants_support",
+                "wants_police_told",
+                "consent_share_with_police",
+                "consent_share_with_support",
+                "contact_name",
+                "contact_email",
+                "contact_phone",
+                "contact_methods",
+                "safe_contact_times",
+                "safe_to_leave_message",
+                "preferred_language",
+                "needs_interpreter",
+                "needs_bsl",
+                "accessibility_needs",
+            ]
+        },
+    ),
+]
+
+
+@admin.register(Report)
+class ReportAdmin(ScopedAuditedAdmin):
+    """Triage: every report (triage officers), or the reports a reporting
+    centre worker entered. Opening a report is written to the access log."""
+
+    form = TriageForm
+    list_display = [
+        "reference",
+        "submitted_at",
+        "status",
+        "channel",
+        "area",
+        "strand_names",
+        "reporter_role",
+    ]
+    list_filter = ["status", "channel", "location_kind", "strands", "area__kind"]
+    list_select_related = ["area"]
+    search_fields = ["=reference"]
+    date_hierarchy = "submitted_at"
+    ordering = ["-submitted_at"]
+    inlines = [AdditionalInformationInline, ReportEventInline]
+    readonly_fields = [
+        "reference",
+        "submitted_at",
+        "incident_types_list",
+        *[
+            name
+            for _title, options in PERSONAL_FIELDSETS
+            for name in options["fields"]
+            if name != "incident_types_list"
+        ],
+    ]
+    fieldsets = [
+        (
+            "Triage",
+            {"fields": ["reference", "submitted_at", "status", "strands", "area", "reason"]},
+        ),
+        *PERSONAL_FIELDSETS,
+    ]
+    filter_horizontal = ["strands"]
+
+    def visible_queryset(self, request: HttpRequest) -> QuerySet[Report]:
+        return Report.objects.visible_to(request.user).prefetch_related("strands")
+
+    def audit_reference(self, obj: Any) -> str:
+        return str(obj.reference)
+
+    @admin.display(description="Strands")
+    def strand_names(self, obj: Report) -> str:
+        return ", ".join(strand.name for strand in obj.strands.all())
+
+    @admin.display(description="What happened")
+    def incident_types_list(self, obj: Report) -> str:
+        return ", ".join(t.name for t in obj.incident_types.all())
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Reports are made through the reporting journey (assisted reports
+        # too), never typed into the admin.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_role(
+            request.user,
+            Role.TRIAGE_OFFICER,
+            Role.SYSTEM_ADMINISTRATOR,
+            Role.REPORTING_CENTRE_WORKER,
+        )
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return has_role(request.user, Role.TRIAGE_OFFICER)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(self.readonly_fields)
+        if not self.has_change_permission(request, obj):
+            fields += ["status", "strands", "area"]
+        return fields
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        if self.has_change_permission(request, obj):
+            return self.fieldsets
+        triage = ("Triage", {"fields": ["reference", "submitted_at", "status", "strands", "area"]})
+        return [triage, *PERSONAL_FIELDSETS]
+
+    def save_model(self, request: HttpRequest, obj: Report, form: Any, change: bool) -> None:
+        report_triage(
+            report=obj,
+            acting_user=request.user,  # type: ignore[arg-type]
+            status=form.cleaned_data["status"],
+            strands=list(form.cleaned_data["strands"]),
+            area=form.cleaned_data["area"],
+            reason=form.cleaned_data.get("reason", ""),
+        )
+        messages.info(request, "The change and its reason are on the report's timeline.")
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # report_triage has already set the strands, inside its transaction.
+        return None

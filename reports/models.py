@@ -7,10 +7,13 @@ address or user agent.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from audit.roles import Role, has_role
 from privacy.fields import EncryptedTextField
 
 
@@ -125,6 +128,20 @@ class Channel(models.TextChoices):
 
 
 class ReportQuerySet(models.QuerySet["Report"]):
+    def visible_to(self, user: Any) -> ReportQuerySet:
+        """Reports this staff member may open (the one access rule for reports).
+
+        Triage officers and system administrators see every report; a
+        reporting centre worker sees the reports they entered. Providers and
+        police reach a report only through their referrals (referrals app),
+        with only the fields the victim agreed to share.
+        """
+        if has_role(user, Role.TRIAGE_OFFICER, Role.SYSTEM_ADMINISTRATOR):
+            return self.all()
+        if has_role(user, Role.REPORTING_CENTRE_WORKER):
+            return self.filter(created_by=user)
+        return self.none()
+
     def with_reference_data(self) -> ReportQuerySet:
         return self.select_related("area", "area__police_force").prefetch_related(
             "strands", "incident_types"
@@ -226,6 +243,7 @@ class ReportEvent(models.Model):
         INFORMATION_ADDED = "information_added", _("Information added by the reporter")
         STATUS_CHANGED = "status_changed", _("Status changed")
         CONSENT_WITHDRAWN = "consent_withdrawn", _("Consent withdrawn by the reporter")
+        TRIAGED = "triaged", _("Reviewed by triage")
 
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40, choices=Kind.choices)

@@ -15,7 +15,7 @@ from django.utils import timezone
 from privacy.crypto import blind_index
 from reports import secrets
 from reports.journey import Answers
-from reports.models import AdditionalInformation, Channel, Report, ReportEvent
+from reports.models import AdditionalInformation, Area, Channel, Report, ReportEvent, Strand
 from reports.signals import report_consent_withdrawn, report_submitted
 
 logger = logging.getLogger(__name__)
@@ -200,3 +200,41 @@ def report_follow_up_authenticate(*, reference: str, secret: str, client: str) -
         except ValueError:
             cache.set(key, 1, timeout=settings.FOLLOW_UP_LOCKOUT_SECONDS)
     return None
+
+
+def report_triage(
+    *,
+    report: Report,
+    acting_user: User,
+    status: str,
+    strands: list[Strand],
+    area: Area,
+    reason: str,
+) -> Report:
+    """A triage officer confirms or corrects a report's strands, area and status.
+
+    What changed (codes only) and why is kept as an event on the report.
+    """
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report.pk)
+        before = {
+            "status": report.status,
+            "strands": sorted(report.strands.values_list("code", flat=True)),
+            "area": report.area.code,
+        }
+        after = {"status": status, "strands": sorted(s.code for s in strands), "area": area.code}
+        changes = {key: [before[key], after[key]] for key in before if before[key] != after[key]}
+        if not changes:
+            return report
+        report.status = status
+        report.area = area
+        report.save(update_fields=["status", "area"])
+        report.strands.set(strands)
+        ReportEvent.objects.create(
+            report=report,
+            kind=ReportEvent.Kind.TRIAGED,
+            at=timezone.now(),
+            acting_user=acting_user,
+            data={"changes": changes, "reason": reason},
+        )
+    return report

@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from audit.roles import Role, has_role
 from reports import journey
 from reports.api.errors import json_error
 from reports.models import Channel
@@ -94,8 +95,14 @@ def check(request: HttpRequest) -> HttpResponse:
         # future after a long pause): send them to the page to fix it.
         return redirect(_step_url(next(iter(errors)), change=True))
     if request.method == "POST":
+        # A reporting centre worker signed in to the staff site is entering
+        # a report for someone who came to them: recorded as assisted.
+        assisted = has_role(request.user, Role.REPORTING_CENTRE_WORKER)
         submission = report_submit(
-            answers=answers, channel=Channel.WEB, language=get_language() or "en"
+            answers=answers,
+            channel=Channel.ASSISTED if assisted else Channel.WEB,
+            language=get_language() or "en",
+            acting_user=request.user if assisted else None,  # type: ignore[arg-type]
         )
         draft.clear()
         request.session[SUBMISSION_SESSION_KEY] = {

@@ -4,7 +4,6 @@ import copy
 from typing import Any
 
 import pytest
-from django.core.cache import cache
 
 from referrals.demo import demo_providers_load
 from reports.reference_data import reference_data_load
@@ -57,9 +56,3 @@ def valid_report() -> dict[str, Any]:
 def reference_data(db: None) -> None:
     reference_data_load()
     demo_providers_load()
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache() -> None:
-    # Rate limits and lockouts live in the cache (Redis in the suite).
-    cache.clear()

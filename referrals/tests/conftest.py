@@ -9,9 +9,9 @@ from django.test import Client
 from referrals.models import DeliveryMethod, Provider, Service
 from referrals.webhooks import webhook_secret_new
 from reports.models import Report
-from tests.conftest import VALID_REPORT, _clear_cache, reference_data, valid_report
+from tests.conftest import VALID_REPORT, reference_data, valid_report
 
-__all__ = ["_clear_cache", "reference_data", "valid_report"]
+__all__ = ["reference_data", "valid_report"]
 
 
 def report_post(client: Client, data: dict[str, Any] | None = None) -> Report:

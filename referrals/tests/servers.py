@@ -141,7 +141,7 @@ class Redis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(  # noqa: S603 (fixed arguments)
+        self.process = subprocess.Popen(
             [
                 self.binary,
                 "--port",
@@ -206,7 +206,7 @@ class Worker:
     def start(self) -> None:
         schedule = self.log.with_suffix(".schedule")
         with self.log.open("ab") as out:
-            self.process = subprocess.Popen(  # noqa: S603 (fixed arguments)
+            self.process = subprocess.Popen(
                 [
                     str(ROOT / ".venv/bin/celery"),
                     "-A",

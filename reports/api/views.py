@@ -8,7 +8,6 @@ from rest_framework import exceptions, status
 from rest_framework.exceptions import ErrorDetail
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from privacy.clients import client_key
@@ -19,6 +18,7 @@ from reports.api.serializers import (
     ReportStatusSerializer,
     as_form_data,
 )
+from reports.api.throttling import ScopedThrottle
 from reports.models import Channel
 from reports.selectors import report_status_text
 from reports.services import FollowUpLocked, report_follow_up_authenticate, report_submit
@@ -40,7 +40,7 @@ def _form_errors(errors: dict[str, Any]) -> dict[str, dict[str, list[ErrorDetail
 
 
 class ReportCreateView(APIView):
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "report_create"
 
     @extend_schema(
@@ -76,7 +76,7 @@ class ReportCreateView(APIView):
 
 
 class ReportStatusView(APIView):
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes = [ScopedThrottle]
     throttle_scope = "report_lookup"
 
     @extend_schema(
