@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("referrals.urls")),
     path("", include("reports.urls")),
     path("api/v1/", include("reports.api.urls")),
+    path("api/v1/provider/", include("referrals.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The split view serves Swagger UI's script as a file: no inline script,
     # so the Content-Security-Policy holds on this page too.

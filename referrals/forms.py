@@ -48,3 +48,32 @@ class AddInformationForm(forms.Form):
         max_length=20000,
         error_messages={"required": _("Enter what you would like to add.")},
     )
+
+
+class WithdrawConsentForm(forms.Form):
+    police = forms.BooleanField(
+        label=_("Stop sharing my report with the police"),
+        help_text=_("If they already have it, we will tell them you have withdrawn your consent."),
+        required=False,
+    )
+    support = forms.BooleanField(
+        label=_("Stop sharing my report with support services"),
+        help_text=_("If they already have it, we will tell them you have withdrawn your consent."),
+        required=False,
+    )
+
+    def __init__(self, *args: object, police: bool, support: bool, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        # Only the consents the reporter has given can be withdrawn.
+        if not police:
+            del self.fields["police"]
+        if not support:
+            del self.fields["support"]
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if self.fields and not any(data.get(name) for name in self.fields):
+            raise forms.ValidationError(
+                _("Select who you want us to stop sharing your report with."), code="required"
+            )
+        return data

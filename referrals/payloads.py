@@ -126,10 +126,13 @@ def referral_payload(*, delivery: Delivery) -> dict[str, Any]:
                 "details you were sent for this referral.",
             },
         }
+    return {"type": "referral.created", "data": referral_data(referral=referral)}
+
+
+def referral_data(*, referral: Referral) -> dict[str, Any]:
+    """The report as this referral's recipient may see it, under consent now."""
+    report = referral.report
     return {
-        "type": "referral.created",
-        "data": {
-            name: _value(report, referral, name)
-            for name in allowed_fields(referral=referral, report=report)
-        },
+        name: _value(report, referral, name)
+        for name in allowed_fields(referral=referral, report=report)
     }

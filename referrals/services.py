@@ -9,8 +9,10 @@ open across a partner's slow response would block the rows it touched.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import logging
+import secrets
 import time
 from dataclasses import dataclass
 
@@ -32,6 +34,7 @@ from referrals.models import (
     DeliveryMethod,
     Need,
     Provider,
+    ProviderApiToken,
     Referral,
     ReferralEvent,
     RiskLevel,
@@ -518,6 +521,22 @@ def referral_requeue(*, referral: Referral, acting_user: User) -> None:
                 delivery_status=Referral.DeliveryStatus.PENDING
             )
         _event(referral, ReferralEvent.Kind.REQUEUED, at=now, acting_user=acting_user)
+
+
+# --- Provider API tokens ------------------------------------------------------------
+
+
+def provider_token_hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def provider_token_issue(*, provider: Provider, name: str) -> tuple[ProviderApiToken, str]:
+    """A new API key for a provider: returned once, stored only as a hash."""
+    key = "hcp_" + secrets.token_urlsafe(32)
+    token = ProviderApiToken.objects.create(
+        provider=provider, name=name, key_hash=provider_token_hash(key), created_at=timezone.now()
+    )
+    return token, key
 
 
 # --- Replies from recipients -----------------------------------------------------

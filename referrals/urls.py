@@ -8,5 +8,10 @@ urlpatterns = [
     path("support/", views.directory, name="directory"),
     path("follow-up/", views.follow_up, name="follow_up"),
     path("follow-up/your-report/", views.follow_up_status, name="follow_up_status"),
+    path(
+        "follow-up/withdraw-consent/",
+        views.follow_up_withdraw_consent,
+        name="follow_up_withdraw_consent",
+    ),
     path("follow-up/finish/", views.follow_up_finish, name="follow_up_finish"),
 ]

@@ -11,11 +11,22 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from privacy.clients import client_key
-from referrals.forms import AddInformationForm, DirectoryFilterForm, FollowUpForm
+from referrals.forms import (
+    AddInformationForm,
+    DirectoryFilterForm,
+    FollowUpForm,
+    WithdrawConsentForm,
+)
 from referrals.models import Service
+from referrals.selectors import report_referrals_for_reporter
 from reports.models import Report
 from reports.selectors import report_status_text
-from reports.services import FollowUpLocked, report_add_information, report_follow_up_authenticate
+from reports.services import (
+    FollowUpLocked,
+    report_add_information,
+    report_consent_withdraw,
+    report_follow_up_authenticate,
+)
 from reports.views import SUBMISSION_SESSION_KEY
 
 FOLLOW_UP_SESSION_KEY = "follow_up_report_id"
@@ -83,10 +94,23 @@ def follow_up(request: HttpRequest) -> HttpResponse:
     return render(request, "referrals/follow_up.html", {"form": form}, status=status)
 
 
+def _follow_up_report(request: HttpRequest) -> Report | None:
+    report_id = request.session.get(FOLLOW_UP_SESSION_KEY)
+    return Report.objects.filter(pk=report_id).first() if report_id else None
+
+
+def _withdraw_form(report: Report, data: object = None) -> WithdrawConsentForm:
+    return WithdrawConsentForm(
+        data,
+        police=report.consent_share_with_police,
+        support=report.consent_share_with_support,
+        prefix="withdraw",
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def follow_up_status(request: HttpRequest) -> HttpResponse:
-    report_id = request.session.get(FOLLOW_UP_SESSION_KEY)
-    report = Report.objects.filter(pk=report_id).first() if report_id else None
+    report = _follow_up_report(request)
     if report is None:
         return redirect("referrals:follow_up")
     form = AddInformationForm(request.POST or None)
@@ -97,8 +121,43 @@ def follow_up_status(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "referrals/follow_up_status.html",
-        {"report": report, "status_text": report_status_text(report), "form": form},
+        {
+            "report": report,
+            "status_text": report_status_text(report),
+            "form": form,
+            "where_it_went": report_referrals_for_reporter(report=report),
+            "withdraw_form": _withdraw_form(report),
+        },
         status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["POST"])
+def follow_up_withdraw_consent(request: HttpRequest) -> HttpResponse:
+    """The reporter stops sharing their report (UK GDPR article 7(3))."""
+    report = _follow_up_report(request)
+    if report is None:
+        return redirect("referrals:follow_up")
+    withdraw_form = _withdraw_form(report, request.POST)
+    if withdraw_form.is_valid() and withdraw_form.fields:
+        report_consent_withdraw(
+            report=report,
+            police=bool(withdraw_form.cleaned_data.get("police")),
+            support=bool(withdraw_form.cleaned_data.get("support")),
+        )
+        messages.success(request, _("We have stopped sharing your report as you asked."))
+        return redirect("referrals:follow_up_status")
+    return render(
+        request,
+        "referrals/follow_up_status.html",
+        {
+            "report": report,
+            "status_text": report_status_text(report),
+            "form": AddInformationForm(),
+            "where_it_went": report_referrals_for_reporter(report=report),
+            "withdraw_form": withdraw_form,
+        },
+        status=400,
     )
 
 

@@ -17,7 +17,7 @@ from referrals import payloads
 from referrals.models import Delivery, DeliveryMethod, PoliceForceChannel, Referral, ReferralEvent
 from referrals.services import DeliveryFailed, delivery_send
 from referrals.tests.conftest import report_post
-from referrals.tests.servers import Receiver, smtp_server
+from referrals.tests.servers import Receiver
 from referrals.webhooks import webhook_secret_new, webhook_sign
 from reports.models import Report
 from reports.services import report_consent_withdraw
@@ -30,15 +30,6 @@ def receiver() -> Iterator[Receiver]:
     receiver = Receiver().start()
     yield receiver
     receiver.stop()
-
-
-@pytest.fixture
-def smtp(settings: SettingsWrapper) -> Iterator[list[Message]]:
-    with smtp_server() as (port, messages):
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = "127.0.0.1"
-        settings.EMAIL_PORT = port
-        yield messages
 
 
 def _webhooks_everywhere(url: str) -> str:
