@@ -15,3 +15,8 @@ class ReferralsConfig(AppConfig):
         report_consent_withdrawn.connect(
             receivers.on_report_consent_withdrawn, dispatch_uid="referrals-withdraw"
         )
+        from referrals import case_services
+
+        report_submitted.connect(
+            case_services.on_report_submitted, dispatch_uid="referrals-repeats"
+        )

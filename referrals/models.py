@@ -6,6 +6,7 @@ their deliveries (the outbox that Celery drains).
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -185,6 +186,10 @@ class RiskLevel(models.TextChoices):
 
 
 class ReferralQuerySet(models.QuerySet["Referral"]):
+    def visible_to(self, user: Any) -> ReferralQuerySet:
+        """The referrals this member of staff may open (rule in case_models)."""
+        return referrals_visible_to(self, user)
+
     def for_provider(self, provider: Provider) -> ReferralQuerySet:
         """The referrals a provider may see: delivered to one of its services."""
         return self.filter(service__provider=provider).exclude(
@@ -403,3 +408,7 @@ class ProviderApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}: {self.name}"
+
+
+# Casework (memberships, cases and their records, police responses) and its access rules.
+from referrals.case_models import Case, Membership, referrals_visible_to  # noqa: E402, F401
