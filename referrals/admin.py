@@ -2,10 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.auth.models import User
 from django.db.models import QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from referrals import services
@@ -19,7 +24,9 @@ from referrals.models import (
     ReferralEvent,
     RoutingRule,
     Service,
+    StaffMembership,
 )
+from referrals.payloads import referral_data
 from referrals.selectors import referrals_overdue
 
 
@@ -106,6 +113,34 @@ class ReferralEventInline(admin.TabularInline):
     readonly_fields = ["at", "kind", "acting_user", "acting_provider", "data"]
 
 
+class RoutingOverrideForm(forms.ModelForm):
+    """Triage sends a report to a service routing did not choose."""
+
+    override_reason = forms.CharField(
+        label=_("Why"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        help_text=_("Recorded with the referral and shown to staff."),
+    )
+
+    class Meta:
+        model = Referral
+        fields = ["report", "service"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["service"].required = True
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        report, service = data.get("report"), data.get("service")
+        if report and service and report.referrals.filter(service=service).exists():
+            raise forms.ValidationError(_("This report has already been sent to that service."))
+        if report and not (report.wants_support and report.consent_share_with_support):
+            raise forms.ValidationError(_("The reporter did not agree to be referred for support."))
+        return data
+
+
 @admin.register(Referral)
 class ReferralAdmin(admin.ModelAdmin):
     list_display = [
@@ -120,6 +155,7 @@ class ReferralAdmin(admin.ModelAdmin):
     ]
     list_filter = [OverdueFilter, "kind", "delivery_status", "outcome"]
     list_select_related = ["report", "service__provider", "police_force"]
+    raw_id_fields = ["report"]
     search_fields = ["report__reference"]
     readonly_fields = [
         "report",
@@ -138,13 +174,60 @@ class ReferralAdmin(admin.ModelAdmin):
         "outcome_at",
         "decline_reason",
         "advocate_name",
+        "shared_details",
     ]
     fields = [*readonly_fields, "advocate"]
     inlines = [DeliveryInline, ReferralEventInline]
     actions = ["acknowledge", "accept", "requeue"]
 
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Referral]:
+        # Access is the queryset: list, change page, actions and search all
+        # go through it, so another organisation's referral does not exist.
+        return super().get_queryset(request).visible_to(request.user)  # type: ignore[attr-defined]
+
+    @admin.display(description=_("what the victim agreed to share with you"))
+    def shared_details(self, referral: Referral) -> SafeString:
+        if referral.outcome == Referral.Outcome.WITHDRAWN:
+            return format_html("{}", _("Consent withdrawn: nothing is shared."))
+        data = referral_data(referral=referral)
+        return format_html(
+            "<dl>{}</dl>",
+            format_html_join("", "<dt>{}</dt><dd>{}</dd>", ((k, v) for k, v in data.items())),
+        )
+
+    def get_form(
+        self, request: HttpRequest, obj: Referral | None = None, change: bool = False, **kwargs: Any
+    ) -> type[ModelForm[Referral]]:
+        if obj is None:
+            # Adding a referral is triage overriding routing, with a reason.
+            kwargs["form"] = RoutingOverrideForm
+            kwargs["fields"] = ["report", "service", "override_reason"]
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Referral | None = None) -> Any:
+        return self.readonly_fields if obj is not None else []
+
+    def get_fields(self, request: HttpRequest, obj: Referral | None = None) -> Any:
+        if obj is None:
+            return ["report", "service", "override_reason"]
+        return self.fields
+
+    def get_inlines(self, request: HttpRequest, obj: Referral | None) -> list[Any]:
+        return self.inlines if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: Referral, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        assert isinstance(request.user, User)
+        created = services.referral_override(
+            report=form.cleaned_data["report"],
+            service=form.cleaned_data["service"],
+            reason=form.cleaned_data["override_reason"],
+            acting_user=request.user,
+        )
+        obj.pk = created.pk
+        obj.__dict__.update(created.__dict__)
 
     @admin.display(description=_("recipient"))
     def recipient(self, referral: Referral) -> str:
@@ -191,10 +274,20 @@ class ReferralAdmin(admin.ModelAdmin):
         self._each(request, queryset, "referral_requeue")
 
 
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "provider", "police_force"]
+    autocomplete_fields = ["user"]
+
+
 @admin.register(DeliveryAttempt)
 class DeliveryAttemptAdmin(admin.ModelAdmin):
     list_display = ["delivery", "at", "succeeded", "status_code", "latency_ms", "error"]
     list_filter = ["succeeded"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DeliveryAttempt]:
+        visible = Referral.objects.visible_to(request.user)
+        return super().get_queryset(request).filter(delivery__referral__in=visible)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

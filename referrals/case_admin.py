@@ -26,7 +26,7 @@ from audit.admin_utils import ScopedAuditedAdmin
 from audit.roles import Role, has_role
 from audit.views import second_factor_is_recent
 from referrals import case_services
-from referrals.admin import ReferralAdmin
+from referrals.admin import ReferralAdmin, StaffMembershipAdmin
 from referrals.case_models import (
     OUTCOME_MEASURES,
     Case,
@@ -34,7 +34,6 @@ from referrals.case_models import (
     CaseEvent,
     CaseNote,
     ContactAttempt,
-    Membership,
     NeedsAssessment,
     OutcomeMeasure,
     PoliceResponse,
@@ -43,7 +42,7 @@ from referrals.case_models import (
     SafetyPlan,
     reports_visible_to,
 )
-from referrals.models import Referral, ReferralEvent
+from referrals.models import Referral, ReferralEvent, StaffMembership
 from referrals.payloads import referral_data
 from reports.models import Area, Strand
 
@@ -380,7 +379,7 @@ class CaseAdmin(ScopedAuditedAdmin):
         if "advocate" in form.base_fields and obj is not None:
             form.base_fields["advocate"].queryset = (  # type: ignore[attr-defined]
                 User.objects.filter(
-                    memberships__provider_id=obj.provider_id,
+                    referrals_membership__provider_id=obj.provider_id,
                     groups__name__in=[Role.ADVOCATE.value, Role.PROVIDER_MANAGER.value],
                     is_active=True,
                 ).distinct()
@@ -459,6 +458,9 @@ class CaseAdmin(ScopedAuditedAdmin):
         }
         user: User = request.user  # type: ignore[assignment]
         for formset in formsets:
+            # What the admin's change message reads (formset.save() is not used:
+            # records are made by the services).
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             inline = next(
                 (
                     i
@@ -474,7 +476,7 @@ class CaseAdmin(ScopedAuditedAdmin):
                     continue
                 data = {name: record_form.cleaned_data.get(name) for name in inline.record_fields}
                 try:
-                    inline.record(case=case, user=user, data=data)
+                    formset.new_objects.append(inline.record(case=case, user=user, data=data))
                 except case_services.CaseError as exc:
                     messages.error(request, str(exc))
         reason = form.cleaned_data.get("close_reason")
@@ -648,7 +650,7 @@ class ScopedReferralAdmin(ScopedAuditedAdmin, ReferralAdmin):
         "delivered_at",
         "outcome",
         "outcome_at",
-        "shared_report",
+        "shared_details",
         "repeat_victim",
     ]
 
@@ -668,18 +670,24 @@ class ScopedReferralAdmin(ScopedAuditedAdmin, ReferralAdmin):
         return referral
 
     def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return super().get_fields(request, obj)  # triage's routing override
         if has_role(request.user, Role.POLICE_LIAISON) and not has_role(
             request.user, Role.TRIAGE_OFFICER, Role.SYSTEM_ADMINISTRATOR
         ):
             return list(self.police_fields)
-        return [*ReferralAdmin.readonly_fields, "advocate", "shared_report", "repeat_victim"]
+        return [*ReferralAdmin.readonly_fields, "advocate", "repeat_victim"]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is None:
+            return super().get_readonly_fields(request, obj)
         # Assigning an advocate is done on the case (case_assign), not here.
         return [*self.get_fields(request, obj)]
 
     def get_inlines(self, request: HttpRequest, obj: Any) -> list[Any]:
-        if obj is not None and obj.kind == Referral.Kind.POLICE:
+        if obj is None:
+            return []
+        if obj.kind == Referral.Kind.POLICE:
             return [PoliceResponseInline, RecipientReferralEventInline]
         return [RecipientReferralEventInline]
 
@@ -705,12 +713,12 @@ class ScopedReferralAdmin(ScopedAuditedAdmin, ReferralAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return has_role(request.user, *RECIPIENTS, Role.TRIAGE_OFFICER)
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Adding a referral is triage overriding routing (ReferralAdmin's form).
+        return has_role(request.user, Role.TRIAGE_OFFICER) or super().has_add_permission(request)
+
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    @admin.display(description=_("what the victim shared with you"))
-    def shared_report(self, referral: Referral) -> str:
-        return _shared_report_html(referral)
 
     @admin.display(description=_("repeat victim"))
     def repeat_victim(self, referral: Referral) -> str:
@@ -719,11 +727,13 @@ class ScopedReferralAdmin(ScopedAuditedAdmin, ReferralAdmin):
         )
 
     def save_model(self, request: HttpRequest, obj: Referral, form: Any, change: bool) -> None:
-        # Every field is read-only here; changes are the actions and the police response.
-        return None
+        if not change:
+            super().save_model(request, obj, form, change)  # the routing override service
+        # On a change every field is read-only: changes are the actions and the police response.
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             if formset.model is not PoliceResponse or not has_role(
                 request.user, Role.POLICE_LIAISON
             ):
@@ -753,8 +763,7 @@ admin.site.register(Referral, ScopedReferralAdmin)
 # --- Memberships (who works for which organisation): system administrators only -------------------
 
 
-@admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(StaffMembershipAdmin):
     list_display = ["user", "provider", "police_force"]
     list_select_related = ["user", "provider", "police_force"]
     search_fields = ["user__username"]
@@ -774,7 +783,7 @@ class MembershipAdmin(admin.ModelAdmin):
         return self._sysadmin(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+        return self._sysadmin(request)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._sysadmin(request)
@@ -792,12 +801,23 @@ class MembershipAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         return self._reverified(super().add_view, request, form_url, extra_context)
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        return self._reverified(super().change_view, request, object_id, form_url, extra_context)
+
     def delete_view(
         self, request: HttpRequest, object_id: str, extra_context: Any = None
     ) -> HttpResponse:
         return self._reverified(super().delete_view, request, object_id, extra_context)
 
-    def save_model(self, request: HttpRequest, obj: Membership, form: Any, change: bool) -> None:
+    def save_model(
+        self, request: HttpRequest, obj: StaffMembership, form: Any, change: bool
+    ) -> None:
         created = case_services.membership_add(
             user=obj.user,
             provider=obj.provider,
@@ -806,9 +826,13 @@ class MembershipAdmin(admin.ModelAdmin):
         )
         obj.pk = created.pk
 
-    def delete_model(self, request: HttpRequest, obj: Membership) -> None:
+    def delete_model(self, request: HttpRequest, obj: StaffMembership) -> None:
         case_services.membership_remove(membership=obj, acting_user=request.user)  # type: ignore[arg-type]
 
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Membership]) -> None:
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[StaffMembership]) -> None:
         for membership in queryset:
             self.delete_model(request, membership)
+
+
+admin.site.unregister(StaffMembership)
+admin.site.register(StaffMembership, MembershipAdmin)

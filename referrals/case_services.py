@@ -30,7 +30,6 @@ from referrals.case_models import (
     CaseNote,
     CaseRisk,
     ContactAttempt,
-    Membership,
     NeedsAssessment,
     OutcomeMeasure,
     PoliceOutcome,
@@ -40,7 +39,7 @@ from referrals.case_models import (
     SafetyPlan,
 )
 from referrals.deadlines import working_days_after
-from referrals.models import Provider, Referral, ReferralEvent, RiskLevel
+from referrals.models import Provider, Referral, ReferralEvent, RiskLevel, StaffMembership
 from reports.models import PoliceForce, Report
 
 
@@ -134,7 +133,7 @@ def case_open(*, referral: Referral, acting_user: User | None = None) -> Case:
 def _is_advocate_at(user: User, provider_id: int) -> bool:
     return (
         has_role(user, Role.ADVOCATE, Role.PROVIDER_MANAGER)
-        and Membership.objects.filter(user=user, provider_id=provider_id).exists()
+        and StaffMembership.objects.filter(user=user, provider_id=provider_id).exists()
     )
 
 
@@ -494,12 +493,13 @@ def membership_add(
     acting_user: User | None,
     provider: Provider | None = None,
     police_force: PoliceForce | None = None,
-) -> Membership:
+) -> StaffMembership:
+    """Someone starts working for a provider or a police force (one at a time)."""
     if (provider is None) == (police_force is None):
         raise CaseError("a membership is of one provider or one police force")
     with transaction.atomic():
-        membership, _created = Membership.objects.get_or_create(
-            user=user, provider=provider, police_force=police_force
+        membership, _created = StaffMembership.objects.update_or_create(
+            user=user, defaults={"provider": provider, "police_force": police_force}
         )
         audit_record(
             actor=acting_user,
@@ -510,7 +510,7 @@ def membership_add(
     return membership
 
 
-def membership_remove(*, membership: Membership, acting_user: User | None) -> None:
+def membership_remove(*, membership: StaffMembership, acting_user: User | None) -> None:
     with transaction.atomic():
         audit_record(
             actor=acting_user,

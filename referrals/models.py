@@ -6,9 +6,9 @@ their deliveries (the outbox that Celery drains).
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -186,8 +186,11 @@ class RiskLevel(models.TextChoices):
 
 
 class ReferralQuerySet(models.QuerySet["Referral"]):
-    def visible_to(self, user: Any) -> ReferralQuerySet:
-        """The referrals this member of staff may open (rule in case_models)."""
+    def visible_to(self, user: User | AnonymousUser) -> ReferralQuerySet:
+        """What a member of staff may see: triage sees every referral; a
+        provider's staff their provider's (an advocate: the unassigned ones
+        and their own), a police liaison their force's, once delivered;
+        anyone else nothing. The rule is in case_models.referrals_visible_to."""
         return referrals_visible_to(self, user)
 
     def for_provider(self, provider: Provider) -> ReferralQuerySet:
@@ -261,6 +264,7 @@ class Referral(models.Model):
 
     class Meta:
         ordering = ["-created_at", "id"]
+        permissions = [("view_all_referrals", "Can see every referral (triage)")]
         constraints = [
             models.CheckConstraint(
                 condition=(
@@ -410,5 +414,34 @@ class ProviderApiToken(models.Model):
         return f"{self.provider}: {self.name}"
 
 
-# Casework (memberships, cases and their records, police responses) and its access rules.
-from referrals.case_models import Case, Membership, referrals_visible_to  # noqa: E402, F401
+class StaffMembership(models.Model):
+    """The organisation a member of staff works for: a provider (advocates,
+    provider managers) or a police force (police liaison)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="referrals_membership"
+    )
+    provider = models.ForeignKey(
+        Provider, null=True, blank=True, on_delete=models.CASCADE, related_name="staff"
+    )
+    police_force = models.ForeignKey(
+        PoliceForce, null=True, blank=True, on_delete=models.CASCADE, related_name="staff"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(provider__isnull=False, police_force__isnull=True)
+                    | models.Q(provider__isnull=True, police_force__isnull=False)
+                ),
+                name="staff_membership_one_organisation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.provider or self.police_force}"
+
+
+# Casework (cases and their records, police responses) and its access rules.
+from referrals.case_models import Case, referrals_visible_to  # noqa: E402, F401

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from referrals.models import Referral, ReferralQuerySet
+from referrals.models import Delivery, Referral, ReferralQuerySet
 from reports.models import Report
 
 
@@ -32,6 +33,20 @@ def referrals_overdue(*, now: datetime.datetime | None = None) -> ReferralQueryS
         contact_by__lt=now,
     )
     return Referral.objects.filter(late_delivery | late_contact)
+
+
+def deliveries_stale(*, now: datetime.datetime, limit: int = 500) -> list[int]:
+    """Pending deliveries nobody is working on: unclaimed (or the claim has
+    expired), due longer ago than the grace period (a retry's backoff is over),
+    and not queued within it."""
+    grace = now - datetime.timedelta(seconds=settings.REFERRAL_SWEEP_GRACE_SECONDS)
+    return list(
+        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lt=grace)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .filter(Q(last_queued_at__isnull=True) | Q(last_queued_at__lt=grace))
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
 
 
 def _day(moment: datetime.datetime | None) -> str:

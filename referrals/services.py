@@ -45,6 +45,7 @@ from referrals.models import (
 from referrals.payloads import referral_payload
 from referrals.webhooks import webhook_headers
 from reports.models import PoliceForce, Report
+from reports.services import report_mark_referred
 
 logger = logging.getLogger(__name__)
 
@@ -205,6 +206,7 @@ def _referral_create(
     route: Route,
     now: datetime.datetime,
     acting_user: User | None = None,
+    **event_data: object,
 ) -> Referral:
     referral = Referral.objects.create(
         report=report,
@@ -216,7 +218,13 @@ def _referral_create(
         created_at=now,
         deliver_by=working_days_after(report.submitted_at, DELIVER_WITHIN_WORKING_DAYS),
     )
-    _event(referral, ReferralEvent.Kind.CREATED, at=now, acting_user=acting_user)
+    ReferralEvent.objects.create(
+        referral=referral,
+        kind=ReferralEvent.Kind.CREATED,
+        at=now,
+        acting_user=acting_user,
+        data=event_data,
+    )
     _delivery_create(referral=referral, kind=Delivery.Kind.REFERRAL, now=now)
     return referral
 
@@ -248,7 +256,11 @@ def referral_override(
     )
     with transaction.atomic():
         return _referral_create(
-            report=report, route=route, now=timezone.now(), acting_user=acting_user
+            report=report,
+            route=route,
+            now=timezone.now(),
+            acting_user=acting_user,
+            override_reason=reason,
         )
 
 
@@ -335,8 +347,7 @@ def _send_email(channel: DeliveryChannel, delivery: Delivery) -> AttemptResult:
         subject = f"A referral is waiting for you (referral {referral.pk})"
         body = (
             "A new referral has been sent to you. Sign in to the staff site to see it:\n\n"
-            f"{_staff_link(referral)}\n\n"
-            f"Please respond by {referral.deliver_by:%d %B %Y}.\n"
+            f"{_staff_link(referral)}\n"
         )
     started = time.monotonic()
     try:
@@ -468,6 +479,13 @@ def _referral_delivered(*, referral: Referral, now: datetime.datetime) -> None:
         delivery_status=Referral.DeliveryStatus.DELIVERED, delivered_at=now, contact_by=contact_by
     )
     _event(referral, ReferralEvent.Kind.DELIVERED, at=now)
+    report_mark_referred(report=referral.report)
+    # Consent withdrawn while this send was in flight: the recipient now
+    # holds the details, so it gets the withdrawal notice too.
+    withdrawn = Referral.objects.filter(pk=referral.pk, outcome=Referral.Outcome.WITHDRAWN)
+    noticed = Delivery.objects.filter(referral=referral, kind=Delivery.Kind.WITHDRAWN)
+    if withdrawn.exists() and not noticed.exists():
+        _delivery_create(referral=referral, kind=Delivery.Kind.WITHDRAWN, now=now)
 
 
 def _staff_alert(*, referral_id: int, error: str) -> None:
@@ -491,18 +509,14 @@ def _staff_alert(*, referral_id: int, error: str) -> None:
 def deliveries_requeue_stale(*, now: datetime.datetime | None = None) -> list[int]:
     """Re-queue deliveries still pending after the grace period: a lost
     message, a broker that lost its data or a killed worker only delays one."""
-    now = now or timezone.now()
-    grace = now - datetime.timedelta(seconds=settings.REFERRAL_SWEEP_GRACE_SECONDS)
-    stale = list(
-        Delivery.objects.filter(status=Delivery.Status.PENDING, next_attempt_at__lt=grace)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .filter(Q(last_queued_at__isnull=True) | Q(last_queued_at__lt=grace))
-        .values_list("pk", flat=True)[:500]
-    )
+    from referrals.selectors import deliveries_stale
+
+    stale = deliveries_stale(now=now or timezone.now())
     for delivery_id in stale:
         try:
             delivery_enqueue(delivery_id=delivery_id)
         except Exception:
+            # The broker is down: the next sweep tries again.
             logger.exception("could not re-queue delivery %s", delivery_id)
             break
     return stale

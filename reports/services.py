@@ -162,6 +162,22 @@ def report_consent_withdraw(*, report: Report, police: bool, support: bool) -> R
     return report
 
 
+def report_mark_referred(*, report: Report) -> None:
+    """The report has reached someone it was sent to: "passed on" for the
+    reporter. Only a report nobody has moved on yet changes."""
+    now = timezone.now()
+    with transaction.atomic():
+        if Report.objects.filter(pk=report.pk, status=Report.Status.RECEIVED).update(
+            status=Report.Status.REFERRED
+        ):
+            ReportEvent.objects.create(
+                report=report,
+                kind=ReportEvent.Kind.STATUS_CHANGED,
+                at=now,
+                data={"from": Report.Status.RECEIVED, "to": Report.Status.REFERRED},
+            )
+
+
 class FollowUpLocked(Exception):
     """Too many wrong secrets for this reference or from this client."""
 

@@ -3,9 +3,11 @@ SMTP server (aiosmtpd), a private Redis and a Celery worker process."""
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -167,7 +169,13 @@ class Redis:
             self.process = None
 
     def dump(self) -> bytes:
-        """Every value held in Redis, as raw bytes (for the canary check)."""
+        """Every value held in Redis, as raw bytes, with every Celery message
+        body base64-decoded beside it (kombu stores bodies base64-encoded, so
+        a canary search of the raw bytes alone would prove nothing)."""
+        raw = self._dump_raw()
+        return raw + b"".join(_decoded_bodies(raw))
+
+    def _dump_raw(self) -> bytes:
         import redis
 
         client: Any = redis.Redis.from_url(self.url)
@@ -185,6 +193,14 @@ class Redis:
             elif kind == b"string":
                 out += client.get(key) or b""
         return out
+
+
+def _decoded_bodies(raw: bytes) -> list[bytes]:
+    bodies: list[bytes] = []
+    for match in re.finditer(rb'"body": ?"([A-Za-z0-9+/=]+)"', raw):
+        with contextlib.suppress(ValueError):
+            bodies.append(base64.b64decode(match.group(1), validate=True))
+    return bodies
 
 
 def _ping(client: Any) -> bool:

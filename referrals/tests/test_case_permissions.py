@@ -237,7 +237,7 @@ def test_membership_pages_are_for_system_administrators_only(
     casework: Casework, clients: dict[str, Client]
 ) -> None:
     for person in EVERYONE:
-        status = clients[person].get("/staff/referrals/membership/").status_code
+        status = clients[person].get("/staff/referrals/staffmembership/").status_code
         assert status == (200 if person == "sam" else 403), person
 
 

@@ -9,6 +9,7 @@ from email.message import Message
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -228,3 +229,32 @@ def test_withdrawing_consent_cancels_undelivered_and_recalls_delivered(
     body = json.loads(receiver.received[-1].body)
     assert body["type"] == "referral.withdrawn"
     assert set(body["data"]) == {"referral_id", "reference", "instruction"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_consent_withdrawn_during_a_send_is_followed_by_a_withdrawal_notice(
+    client: Client, reference_data: None, receiver: Receiver
+) -> None:
+    _webhooks_everywhere(receiver.url)
+    report = report_post(client)
+    delivery = _delivery(report, "police")
+    withdrawn = False
+
+    def withdraw_while_in_flight(n: int) -> int:
+        nonlocal withdrawn
+        if not withdrawn:
+            withdrawn = True
+            # The reporter, in another request, while the send is in flight.
+            try:
+                report_consent_withdraw(report=report, police=True, support=False)
+            finally:
+                connection.close()
+        return 200
+
+    receiver.behaviour = withdraw_while_in_flight
+    assert delivery_send(delivery_id=delivery.pk) == "sent"
+    notice = Delivery.objects.get(referral=delivery.referral, kind="withdrawn")
+    assert delivery_send(delivery_id=notice.pk) == "sent"
+    assert receiver.received[-1].json["type"] == "referral.withdrawn"
+    report.refresh_from_db()
+    assert report.status == "referred"

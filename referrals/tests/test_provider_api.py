@@ -146,3 +146,16 @@ def test_the_provider_api_is_in_the_openapi_schema(client: Client) -> None:
     text = response.content.decode()
     assert "/api/v1/provider/referrals/{referral_id}/decline/" in text
     assert "providerKey" in text
+
+
+def test_referral_list_takes_a_fixed_number_of_queries(
+    client: Client, delivered: Referral, django_assert_max_num_queries: Any
+) -> None:
+    headers = _auth(_provider(delivered))
+    for _ in range(3):
+        report = report_post(client)
+        for referral in report.referrals.filter(service=delivered.service):
+            delivery_send(delivery_id=Delivery.objects.get(referral=referral).pk)
+    with django_assert_max_num_queries(6):
+        response = client.get("/api/v1/provider/referrals/", headers=headers)
+    assert len(response.json()) >= 2

@@ -11,6 +11,7 @@ from referrals.deadlines import LONDON, working_days_after
 from referrals.models import Capacity, Delivery, Referral, RoutingRule, Service
 from referrals.tests.conftest import report_post
 from reports.models import Area, Strand
+from tests.conftest import VALID_REPORT
 
 pytestmark = pytest.mark.django_db
 
@@ -101,3 +102,32 @@ def test_referral_must_be_delivered_within_two_working_days_skipping_bank_holida
     assert working_days_after(submitted, 2).date() == datetime.date(2026, 12, 30)
     friday = datetime.datetime(2026, 11, 27, 9, 0, tzinfo=LONDON)
     assert working_days_after(friday, 2).date() == datetime.date(2026, 12, 1)
+
+
+def test_referrals_are_written_in_the_reports_transaction(
+    client: Client, reference_data: None
+) -> None:
+    """A failure anywhere in report_submit after the referrals are written
+    leaves neither the report nor its referrals (nor a queued task)."""
+    from reports.models import Report
+    from reports.signals import report_submitted
+
+    seen: list[int] = []
+
+    def fail_after_referrals(sender: object, *, report: Report, **kwargs: object) -> None:
+        seen.append(report.referrals.count())
+        raise RuntimeError("something later in the transaction failed")
+
+    report_submitted.connect(fail_after_referrals, dispatch_uid="test-fail")
+    try:
+        with pytest.raises(RuntimeError):
+            client.post(
+                "/api/v1/reports/",
+                VALID_REPORT,
+                content_type="application/json",
+            )
+    finally:
+        report_submitted.disconnect(dispatch_uid="test-fail")
+    assert seen == [2]
+    assert not Report.objects.exists()
+    assert not Referral.objects.exists()
