@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
+from django.db import models
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -127,7 +128,10 @@ class CaseloadFilter(admin.SimpleListFilter):
 # --- Case records (inlines: earlier records read-only, new ones through services) ---------------
 
 
-class CaseRecordInline(admin.TabularInline):
+class CaseRecordInline(admin.StackedInline):
+    # Stacked, not tabular: each input gets its own <label> (a tabular
+    # inline labels columns only, which screen readers do not announce).
+
     extra = 1
     can_delete = False
     record_fields: list[str] = []
@@ -164,6 +168,13 @@ class ContactAttemptInline(CaseRecordInline):
     model = ContactAttempt
     verbose_name_plural = _("contact attempts")
     record_fields = ["method", "outcome", "next_attempt_due"]
+    # One labelled date-and-time input (the admin's split widget leaves its
+    # two inputs without labels).
+    formfield_overrides = {
+        models.DateTimeField: {
+            "widget": forms.DateTimeInput(format="%Y-%m-%dT%H:%M", attrs={"type": "datetime-local"})
+        }
+    }
 
     def record(self, *, case: Case, user: User, data: dict[str, Any]) -> Model:
         return case_services.case_contact_record(case=case, acting_user=user, **data)

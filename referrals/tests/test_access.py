@@ -21,7 +21,7 @@ pytestmark = pytest.mark.django_db
 def _staff(username: str, *perms: str, role: Role | None = None) -> User:
     user = User.objects.create_user(username, password="x" * 16, is_staff=True)
     if role is not None:  # what they do (issue 5's roles); the membership says for whom
-        user.groups.add(Group.objects.get(name=role.value))
+        user.groups.add(Group.objects.get_or_create(name=role.value)[0])
     user.user_permissions.set(
         Permission.objects.filter(
             content_type__app_label="referrals", codename__in=["view_referral", *perms]
