@@ -243,3 +243,22 @@ def test_membership_pages_are_for_system_administrators_only(
 
 def test_an_advocate_cannot_see_actions_on_another_advocates_case(casework: Casework) -> None:
     assert set(CaseAction.objects.visible_to(casework.user("abe"))) == {casework.actions["a2"]}
+
+
+CONFIGURATION = ["provider", "service", "routingrule", "policeforcechannel", "providerapitoken"]
+
+
+@pytest.mark.parametrize("person", EVERYONE)
+def test_only_system_administrators_configure_the_directory(
+    person: str, casework: Casework, clients: dict[str, Client]
+) -> None:
+    for model in CONFIGURATION:
+        listing = clients[person].get(f"/staff/referrals/{model}/")
+        if person == "sam":
+            assert listing.status_code == 200, model
+        elif person == "tara" and model in ("provider", "service", "routingrule"):
+            assert listing.status_code == 200, model  # triage reviews routing
+        else:
+            assert listing.status_code == 403, (person, model)
+    add = clients[person].get("/staff/referrals/routingrule/add/")
+    assert add.status_code == (200 if person == "sam" else 403)
