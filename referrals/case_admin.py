@@ -16,7 +16,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import User
 from django.db import models
-from django.db.models import Model, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -307,6 +307,7 @@ class CaseAdmin(ScopedAuditedAdmin):
         "advocate",
         "area",
         "strand_names",
+        "is_repeat_victim",
         "opened_at",
     ]
     list_display_links = ["reference"]
@@ -345,10 +346,18 @@ class CaseAdmin(ScopedAuditedAdmin):
     readonly_fields = [*case_fields, "repeat_victim", "shared_report", "referral_history"]
 
     def visible_queryset(self, request: HttpRequest) -> QuerySet[Case]:
+        # Repeat victim: linked to another report this viewer may also see
+        # (one subquery, so the list's query count does not grow with rows).
+        reports = reports_visible_to(request.user).values("pk")
+        linked = RepeatVictimLink.objects.filter(
+            Q(earlier_id=OuterRef("referral__report_id"), later_id__in=reports)
+            | Q(later_id=OuterRef("referral__report_id"), earlier_id__in=reports)
+        )
         return (
             Case.objects.visible_to(request.user)
             .for_caseload()
             .prefetch_related("referral__report__strands")
+            .annotate(repeat_victim_seen=Exists(linked))
         )
 
     def audit_reference(self, obj: Any) -> str:
@@ -423,6 +432,10 @@ class CaseAdmin(ScopedAuditedAdmin):
     @admin.display(description=_("strands"))
     def strand_names(self, case: Case) -> str:
         return ", ".join(strand.name for strand in case.referral.report.strands.all())
+
+    @admin.display(description=_("repeat victim"), boolean=True)
+    def is_repeat_victim(self, case: Case) -> bool:
+        return bool(getattr(case, "repeat_victim_seen", False))
 
     @admin.display(description=_("overdue"), boolean=True)
     def is_overdue(self, case: Case) -> bool:

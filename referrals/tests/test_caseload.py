@@ -137,3 +137,24 @@ def test_the_caseload_filters_and_searches_by_reference(ada: User) -> None:
 def test_the_caseload_filters_use_an_index() -> None:
     names = {index.name for index in Case._meta.indexes}
     assert {"case_caseload_advocate", "case_caseload_provider", "case_status_due"} <= names
+
+
+def test_the_caseload_flags_a_repeat_victim_only_when_both_reports_are_visible(ada: User) -> None:
+    first = open_case(ada, contact_email="again@example.org", contact_phone="07700 900001")
+    second = open_case(ada, contact_email="again@example.org", contact_phone="07700 900002")
+    lone = open_case(ada, contact_email="once@example.org", contact_phone="07700 900003")
+    client = signed_in(ada)
+
+    def flags() -> dict[int, bool]:
+        listing = client.get(CASELOAD).context["cl"].result_list
+        return {case.pk: case.repeat_victim_seen for case in listing}
+
+    assert flags() == {first.pk: True, second.pk: True, lone.pk: False}
+    # The first case goes to another advocate: Ada can no longer see that
+    # report, so her case no longer says the victim reported before.
+    abe = make_staff("abe", Role.ADVOCATE)
+    membership_add(user=abe, provider=Provider.objects.get(slug="cst"), acting_user=None)
+    from referrals.case_services import case_assign
+
+    case_assign(case=first, advocate=abe, acting_user=abe)
+    assert flags() == {second.pk: False, lone.pk: False}
