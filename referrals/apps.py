@@ -17,3 +17,8 @@ class ReferralsConfig(AppConfig):
             receivers.on_report_consent_withdrawn, dispatch_uid="referrals-withdraw"
         )
         directory_watch()
+        from referrals import case_services
+
+        report_submitted.connect(
+            case_services.on_report_submitted, dispatch_uid="referrals-repeats"
+        )

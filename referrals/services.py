@@ -26,6 +26,7 @@ from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
+from referrals.case_services import case_open
 from referrals.deadlines import working_days_after
 from referrals.directory import ServiceEntry, directory
 from referrals.models import (
@@ -711,15 +712,19 @@ def referral_accept(
     """The provider takes the referral on; it is on the advocate's caseload."""
     if referral.kind != Referral.Kind.SUPPORT:
         raise InvalidTransition("police referrals are acknowledged, not accepted")
-    return _reply(
-        referral=referral,
-        outcome=Referral.Outcome.ACCEPTED,
-        allowed_from=(Referral.Outcome.NONE, Referral.Outcome.ACKNOWLEDGED),
-        acting_user=acting_user,
-        acting_provider=acting_provider,
-        advocate=advocate,
-        advocate_name=advocate_name,
-    )
+    with transaction.atomic():
+        referral = _reply(
+            referral=referral,
+            outcome=Referral.Outcome.ACCEPTED,
+            allowed_from=(Referral.Outcome.NONE, Referral.Outcome.ACKNOWLEDGED),
+            acting_user=acting_user,
+            acting_provider=acting_provider,
+            advocate=advocate,
+            advocate_name=advocate_name,
+        )
+        # The accepted referral becomes a case on the advocate's caseload.
+        case_open(referral=referral, acting_user=acting_user)
+    return referral
 
 
 def referral_decline(
