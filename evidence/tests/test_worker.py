@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 
@@ -26,7 +27,13 @@ def _close_connection(**kwargs: Any) -> None:
 def worker(transactional_db: None, clamd: str) -> Iterator[Any]:
     task_postrun.connect(_close_connection, weak=False)
     try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=30) as w:
+        with start_worker(
+            app,
+            pool="solo",
+            perform_ping_check=False,
+            shutdown_timeout=30,
+            queues=settings.CELERY_QUEUE_NAMES,  # evidence tasks go to "processing"
+        ) as w:
             yield w
     finally:
         task_postrun.disconnect(_close_connection)

@@ -27,7 +27,7 @@ from reports.reference_data import reference_data_load
 from tests.staff import PASSWORD, make_staff, totp_token
 
 # Transactional (the browser talks to a live server thread); the rows the
-# migrations made (role groups) are restored afterwards by the root conftest.
+# migrations made are not needed by it (its users get their groups directly).
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -59,13 +59,6 @@ def server(transactional_db: None) -> Iterator[Any]:
     yield live
     live.stop()
     database["CONN_MAX_AGE"] = kept
-    # A request thread still parked on a browser's keep-alive socket holds
-    # a connection the test database cannot be dropped with; end it.
-    with connections["default"].cursor() as cursor:
-        cursor.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
 
 
 def _serious(page: Page) -> list[str]:
