@@ -27,6 +27,7 @@ from reports.models import (
     WhenKind,
     YesNoUnsure,
 )
+from reports.reference_data import reference_name
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
@@ -54,6 +55,18 @@ class YesNoField(forms.TypedChoiceField):
         if value is False:
             return "no"
         return value
+
+
+class ReferenceChoiceField(forms.ModelChoiceField):
+    """A choice of strand, incident type or area, named in the reporter's language."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return reference_name(obj)
+
+
+class ReferenceMultipleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return reference_name(obj)
 
 
 def _not_in_future(value: datetime.date | None) -> None:
@@ -120,7 +133,7 @@ class WhoForm(StepForm):
 class WhatForm(StepForm):
     title = _("What happened")
 
-    incident_types = forms.ModelMultipleChoiceField(
+    incident_types = ReferenceMultipleChoiceField(
         label=_("What happened?"),
         help_text=_("Select all that apply."),
         queryset=IncidentType.objects.all(),
@@ -298,7 +311,7 @@ class WhereForm(StepForm):
 class WhyForm(StepForm):
     title = _("Why you think it was hate")
 
-    strands = forms.ModelMultipleChoiceField(
+    strands = ReferenceMultipleChoiceField(
         label=_("Why do you think it happened?"),
         help_text=_(
             "A hate crime or incident is anything the victim or anyone else thinks was "
