@@ -10,6 +10,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
 from audit.roles import Role, has_role
+from referrals.selectors import services_to_call
 from reports import journey
 from reports.api.errors import json_error
 from reports.models import Channel
@@ -20,7 +21,17 @@ SUBMISSION_SESSION_KEY = "report_submission"
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "reports/home.html")
+    return render(request, "reports/home.html", {"services_to_call": services_to_call()})
+
+
+def easy_read(request: HttpRequest) -> HttpResponse:
+    return render(request, "reports/easy_read.html", {"back_url": reverse("reports:home")})
+
+
+def easy_read_next(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "reports/easy_read_next.html", {"back_url": reverse("reports:easy_read")}
+    )
 
 
 def start(request: HttpRequest) -> HttpResponse:
