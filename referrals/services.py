@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import json
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language_info
 
 from referrals.deadlines import working_days_after
 from referrals.models import (
@@ -75,6 +77,29 @@ def _report_needs(report: Report) -> set[str]:
     if report.accessibility_needs:
         needs.add(Need.ACCESSIBILITY)
     return needs
+
+
+def _language_names(text: str) -> set[str]:
+    """Languages named in free text ("Welsh, Polish / Arabic and BSL"), lower case."""
+    return {name.strip().lower() for name in re.split(r"[,;/\n]|\band\b", text) if name.strip()}
+
+
+def _reporter_languages(report: Report) -> set[str]:
+    """Languages other than English the reporter used or asked to be contacted in."""
+    names = _language_names(report.preferred_language)
+    if report.language and report.language != "en":
+        try:
+            info = get_language_info(report.language)
+            names |= {str(info["name"]).lower(), str(info["name_local"]).lower()}
+        except KeyError:
+            names.add(report.language.lower())
+    return names - {"english"}
+
+
+def _speaks(service: Service, languages: set[str]) -> str | None:
+    """The first of the reporter's languages the service lists, if any."""
+    spoken = _language_names(service.languages) & languages
+    return min(spoken) if spoken else None
 
 
 def _unavailable(service: Service) -> str | None:
@@ -131,12 +156,23 @@ def _support_routes(report: Report, *, exclude_service_ids: set[int]) -> list[Ro
         .for_strands_and_area(strands=strands or None, area=report.area)
     )
     strand_ids = {strand.pk for strand in strands}
-    for service in directory:
+    # Within each tier of the directory (local specialists, national
+    # specialists, universal services), services that speak the reporter's
+    # language come first, so first contact can happen in it. Staff's
+    # routing rules above still come before any of these.
+    languages = _reporter_languages(report)
+    speaks = {service.pk: _speaks(service, languages) for service in directory}
+    ordered = sorted(
+        directory, key=lambda svc: (svc.all_strands, svc.national, speaks[svc.pk] is None)
+    )
+    for service in ordered:
         if service.all_strands:
             because = ["supports every kind of hate crime"]
         else:
             because = [s.name.lower() for s in service.strands.all() if s.pk in strand_ids]
         because.append(f"area {report.area.name}")
+        if speaks[service.pk]:
+            because.append(f"speaks {speaks[service.pk]}")
         consider(service, because)
     return routes
 
