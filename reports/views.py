@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
+from django.views.i18n import set_language
 
 from audit.roles import Role, has_role
 from referrals.selectors import services_to_call
@@ -59,6 +62,14 @@ def step(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(_step_url(first_unanswered))
     answers, _errors = journey.validate(draft.raw())
     changing = request.GET.get("change") == "1"
+    if request.method == "POST" and request.POST.get("language"):
+        # The language switcher on a journey page submits this page's form
+        # (its buttons carry form="step-form"), so what was typed here is
+        # kept before the page comes back in the other language.
+        form = current.form_class(data=request.POST, answers=answers)
+        if draft.answered(slug) or any(request.POST.get(name) for name in form.fields):
+            draft.save(slug, request.POST, list(form.fields))
+        return set_language(request)
     if request.method == "POST":
         form = current.form_class(data=request.POST, answers=answers)
         draft.save(slug, request.POST, list(form.fields))
@@ -89,6 +100,9 @@ def step(request: HttpRequest, slug: str) -> HttpResponse:
             "step_count": len(journey.STEPS),
             "back_url": back_url,
             "action_url": _step_url(slug, change=changing),
+            "switch_form_id": "step-form",
+            "switch_action": f"{_step_url(slug, change=changing)}"
+            f"{'&' if changing else '?'}{urlencode({'next': _step_url(slug, change=changing)})}",
         },
     )
 

@@ -136,12 +136,42 @@ def test_switching_language_mid_journey_loses_no_answers(client: Client) -> None
     assert report.language == "ar"
 
 
-def test_a_half_answered_page_survives_a_switch(client: Client) -> None:
+def test_what_was_typed_on_a_journey_page_survives_a_switch(client: Client) -> None:
     answer_all(client, PAGES[:1])
-    # An error on the page: what they typed is kept in the draft.
-    client.post("/report/what/", {"account": "Spat at on the tram"})
-    choose_language(client, "cy", "/report/what/")
-    assert "Spat at on the tram" in client.get("/report/what/").content.decode()
+    page = client.get("/report/what/").content.decode()
+    # On a journey page the switcher's buttons submit the page's own form.
+    assert 'form="step-form" formaction="/report/what/?next=%2Freport%2Fwhat%2F"' in page
+    assert '<form method="post" action="/report/what/" id="step-form"' in page
+    response = client.post(
+        "/report/what/?next=%2Freport%2Fwhat%2F",
+        {"language": "cy", "account": "Spat at on the tram", "when_kind": "date"},
+    )
+    assert response.status_code == 302 and response["Location"] == "/report/what/"
+    page = client.get("/report/what/").content.decode()
+    assert html_attributes(page.encode())["lang"] == "cy"
+    assert "Spat at on the tram" in page and 'value="date" checked' in page
+
+
+def test_a_switch_on_an_untouched_page_does_not_answer_it(client: Client) -> None:
+    answer_all(client, PAGES[:1])
+    response = client.post("/report/what/?next=/report/what/", {"language": "ar"})
+    assert response["Location"] == "/report/what/"
+    page = client.get("/report/what/").content.decode()
+    assert html_attributes(page.encode())["dir"] == "rtl"
+    assert "error-summary" not in page
+    assert client.get("/report/where/")["Location"] == "/report/what/"
+
+
+def test_a_switch_while_changing_an_answer_returns_to_the_change(client: Client) -> None:
+    answer_all(client)
+    page = client.get("/report/where/?change=1").content.decode()
+    assert 'formaction="/report/where/?change=1&amp;next=%2Freport%2Fwhere%2F%3Fchange%3D1"' in page
+    response = client.post(
+        "/report/where/?change=1&next=%2Freport%2Fwhere%2F%3Fchange%3D1",
+        {**dict(PAGES)["where"], "location_description": "Brick Lane", "language": "pl"},
+    )
+    assert response["Location"] == "/report/where/?change=1"
+    assert "Brick Lane" in client.get("/report/check-your-answers/").content.decode()
 
 
 def test_errors_are_in_the_chosen_language(client: Client) -> None:
