@@ -64,6 +64,22 @@ def test_every_public_page_has_a_language_switcher_that_needs_no_javascript(
     assert 'lang="cy">Cymraeg<' in form.group(0) and 'lang="ar">العربيّة<' in form.group(0)
 
 
+@pytest.mark.parametrize("language", ["cy", "pl", "ar"])
+@pytest.mark.parametrize(
+    "path", [*PUBLIC_PAGES, "/easy-read/what-happens-next/", "/report/confirmation/", "/nowhere/"]
+)
+def test_every_public_page_renders_in_the_chosen_language(
+    client: Client, language: str, path: str
+) -> None:
+    choose_language(client, language)
+    response = client.get(path)
+    assert response.status_code in (200, 404)
+    expected = {"lang": language, "dir": "rtl" if language == "ar" else "ltr"}
+    assert html_attributes(response.content) == expected
+    footer = {"cy": "Dod o hyd i gymorth", "pl": "Znajdź pomoc", "ar": "ابحث عن دعم"}[language]
+    assert footer in response.content.decode()
+
+
 def test_the_choice_is_kept_for_the_visit_only(client: Client) -> None:
     response = client.post("/i18n/setlang/", {"language": "cy", "next": "/support/"})
     assert response["Location"] == "/support/"
@@ -185,7 +201,7 @@ def test_the_easy_read_pages_are_linked_and_every_picture_has_a_text_alternative
     client: Client,
 ) -> None:
     home = client.get("/").content.decode()
-    assert 'href="/easy-read/"' in home
+    assert 'href="/easy-read/"' in home and 'href="/easy-read/what-happens-next/"' in home
     for path in ("/easy-read/", "/easy-read/what-happens-next/"):
         page = client.get(path).content.decode()
         images = re.findall(r"<img [^>]*>", page)
