@@ -20,3 +20,24 @@ def admin_client(db: None, admin_user: Any) -> Any:
     from tests.staff import signed_in
 
     return signed_in(admin_user, password="password")
+
+
+@pytest.fixture(autouse=True)
+def _force_login_includes_the_second_factor(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``Client.force_login`` in tests signs a staff member in as the staff
+    site requires: with a verified second factor. Tests of the sign-in
+    itself post the real login form (audit/tests, tests/staff.py)."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    original = Client.force_login
+
+    def force_login(self: Client, user: Any, backend: str | None = None) -> None:
+        original(self, user, backend)
+        device, _ = TOTPDevice.objects.get_or_create(user=user, name="test device")
+        session = self.session
+        session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)

@@ -25,12 +25,12 @@ from grants.access import (
     submittable_returns,
 )
 from grants.charts import Series, bar_chart
-from grants.csv_export import csv_response
 from grants.financial_years import financial_year_label, financial_year_of
 from grants.forms import ReturnReviewForm, ReturnSubmitForm
 from grants.models import Grant, MonitoringReturn, OutcomeMeasure
 from grants.open_data import package_360giving, package_csv_rows, package_json
 from grants.selectors import Table
+from privacy.csv_export import csv_response
 
 
 def _table_csv(table: Table) -> HttpResponse:

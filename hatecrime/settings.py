@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "django_ratelimit",
     "privacy",
     "audit",
     "evidence",
@@ -385,6 +386,24 @@ FOLLOW_UP_MAX_FAILURES_PER_REFERENCE = env.integer(
 )
 FOLLOW_UP_MAX_FAILURES_PER_CLIENT = env.integer("FOLLOW_UP_MAX_FAILURES_PER_CLIENT", 20, minimum=1)
 FOLLOW_UP_LOCKOUT_SECONDS = env.integer("FOLLOW_UP_LOCKOUT_SECONDS", 15 * 60, minimum=1)
+# Scripts, not people: a report sent sooner than this after its first page
+# is shown again and must be sent once more (after REPORT_RESEND_MIN_SECONDS).
+REPORT_MIN_SECONDS = env.integer("REPORT_MIN_SECONDS", 5, minimum=0)
+REPORT_RESEND_MIN_SECONDS = env.integer("REPORT_RESEND_MIN_SECONDS", 2, minimum=0)
+# Rate limits on the public pages (django-ratelimit rates, counted in the cache).
+RATELIMIT_REPORT_PER_CLIENT = env.string("RATELIMIT_REPORT_PER_CLIENT", "10/h")
+RATELIMIT_REPORT_PER_SESSION = env.string("RATELIMIT_REPORT_PER_SESSION", "5/h")
+RATELIMIT_FOLLOW_UP_PER_CLIENT = env.string("RATELIMIT_FOLLOW_UP_PER_CLIENT", "30/h")
+RATELIMIT_USE_CACHE = "default"
+# django-ratelimit's list of "official" caches predates Django's own
+# RedisCache, whose increments are atomic (Redis INCR).
+SILENCED_SYSTEM_CHECKS = ["django_ratelimit.W001"]
+if not REDIS_URL:
+    # The embedded default shares a file cache between its web and worker
+    # processes. Its increments are not atomic, so under a race a limit may
+    # let a request or two more through: acceptable on one demo machine;
+    # every deployment uses Redis.
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
 # Number of proxies in front of the service whose X-Forwarded-For is trusted
 # for the client address used by rate limits (never stored with a report).
 TRUSTED_PROXY_COUNT = env.integer("TRUSTED_PROXY_COUNT", 0, minimum=0)

@@ -3,14 +3,18 @@ confirmation after a report, the support directory, and follow-up."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
+from django_ratelimit.core import is_ratelimited
 
 from privacy.clients import client_key
+from privacy.models import RecordKind
+from privacy.selectors import retention_in_plain_words
 from referrals.forms import (
     AddInformationForm,
     DirectoryFilterForm,
@@ -19,6 +23,7 @@ from referrals.forms import (
 )
 from referrals.models import Service
 from referrals.selectors import report_referrals_for_reporter
+from reports.abuse import client_ratelimit_key
 from reports.models import Report
 from reports.selectors import report_status_text
 from reports.services import (
@@ -27,7 +32,7 @@ from reports.services import (
     report_consent_withdraw,
     report_follow_up_authenticate,
 )
-from reports.views import SUBMISSION_SESSION_KEY
+from reports.views import SUBMISSION_SESSION_KEY, too_many_requests
 
 FOLLOW_UP_SESSION_KEY = "follow_up_report_id"
 
@@ -49,6 +54,7 @@ def confirmation(request: HttpRequest) -> HttpResponse:
             "secret": submission["secret"],
             "report": report,
             "services": services,
+            "retention": retention_in_plain_words(RecordKind.REPORT),
         },
     )
 
@@ -69,6 +75,15 @@ def directory(request: HttpRequest) -> HttpResponse:
 def follow_up(request: HttpRequest) -> HttpResponse:
     form = FollowUpForm(request.POST or None)
     status = 200
+    if request.method == "POST" and is_ratelimited(
+        request,
+        group="follow-up",
+        key=client_ratelimit_key,
+        rate=settings.RATELIMIT_FOLLOW_UP_PER_CLIENT,
+        method="POST",
+        increment=True,
+    ):
+        return too_many_requests(request)
     if request.method == "POST" and form.is_valid():
         try:
             report = report_follow_up_authenticate(

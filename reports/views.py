@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django.views.i18n import set_language
+from django_ratelimit.core import is_ratelimited
 
 from audit.roles import Role, has_role
 from referrals.selectors import services_to_call
-from reports import journey
+from reports import abuse, journey
 from reports.api.errors import json_error
 from reports.models import Channel
 from reports.services import report_submit
@@ -53,6 +56,7 @@ def step(request: HttpRequest, slug: str) -> HttpResponse:
     if current is None:
         raise Http404
     draft = journey.Draft(request.session)
+    abuse.note_start(request.session)
     # Pages are answered in order; someone who jumps ahead is taken back to
     # the first page they have not answered yet.
     first_unanswered = draft.first_unanswered()
@@ -119,7 +123,18 @@ def check(request: HttpRequest) -> HttpResponse:
         # Something changed underneath (an area removed, a date now in the
         # future after a long pause): send them to the page to fix it.
         return redirect(_step_url(next(iter(errors)), change=True))
+    notice = ""
     if request.method == "POST":
+        limited = _rate_limited(request)
+        if limited is not None:
+            return limited
+        if abuse.honeypot_filled(request):
+            # Only scripts fill the hidden field: nothing is stored, and the
+            # answer gives a script nothing to learn from.
+            return render(request, "reports/not_sent.html", status=400)
+        if abuse.too_fast(request.session):
+            notice = _("Please check your answers, then press “Send report” again.")
+    if request.method == "POST" and not notice:
         # A reporting centre worker signed in to the staff site is entering
         # a report for someone who came to them: recorded as assisted.
         assisted = has_role(request.user, Role.REPORTING_CENTRE_WORKER)
@@ -130,6 +145,7 @@ def check(request: HttpRequest) -> HttpResponse:
             acting_user=request.user if assisted else None,  # type: ignore[arg-type]
         )
         draft.clear()
+        abuse.forget(request.session)
         request.session[SUBMISSION_SESSION_KEY] = {
             "report_id": submission.report.pk,
             "reference": submission.report.reference,
@@ -147,8 +163,29 @@ def check(request: HttpRequest) -> HttpResponse:
                 for step, title, fields in journey.summary(answers)
             ],
             "back_url": _step_url(journey.STEP_SLUGS[-1]),
+            "notice": notice,
+            "honeypot_field": abuse.HONEYPOT_FIELD,
         },
     )
+
+
+def _rate_limited(request: HttpRequest) -> HttpResponse | None:
+    """Report sending is limited per client and per browser session."""
+    for key, rate in (
+        (abuse.client_ratelimit_key, settings.RATELIMIT_REPORT_PER_CLIENT),
+        (abuse.session_ratelimit_key, settings.RATELIMIT_REPORT_PER_SESSION),
+    ):
+        if is_ratelimited(
+            request, group="report-send", key=key, rate=rate, method="POST", increment=True
+        ):
+            return too_many_requests(request)
+    return None
+
+
+def too_many_requests(request: HttpRequest) -> HttpResponse:
+    """A kind page for a rate limit: what happened, that nothing is wrong
+    with them, and where to get help now."""
+    return render(request, "429.html", status=429)
 
 
 def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -186,3 +186,15 @@ def test_erasure_keeps_only_what_the_case_worker_records_a_reason_for(
     assert first.account == "" and second.account == valid_report["what"]["account"]
     closed = SubjectRequest.objects.get()
     assert closed.status == "closed" and closed.closed_at is not None
+
+
+def test_the_confirmation_page_says_how_long_the_report_is_kept(client: Any) -> None:
+    from tests.test_journey_views import answer_all
+
+    RetentionPolicy.objects.create(
+        record_kind="report", keep_for_days=6 * 365, legal_basis="Art. 6(1)(e)"
+    )
+    answer_all(client)
+    client.post("/report/check-your-answers/")
+    page = client.get("/report/confirmation/").content.decode()
+    assert "We keep your report for 6 years." in page

@@ -9,8 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from grants import services
-from grants.csv_export import csv_safe
 from grants.models import Grant, MonitoringReturn, OutcomeMeasure
+from privacy.csv_export import csv_safe
 
 pytestmark = pytest.mark.django_db
 

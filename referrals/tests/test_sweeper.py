@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 def test_sweeper_and_digest_are_scheduled_in_code() -> None:
     schedule = settings.CELERY_BEAT_SCHEDULE
     tasks = {entry["task"] for entry in schedule.values()}
-    assert tasks == {"referrals.tasks.deliveries_sweep", "referrals.tasks.overdue_digest"}
+    assert {"referrals.tasks.deliveries_sweep", "referrals.tasks.overdue_digest"} <= tasks
     app.loader.import_default_modules()
     assert tasks <= set(app.tasks)
 

@@ -5,8 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils import timezone
 
-from grants.csv_export import csv_safe
 from grants.open_data import package_360giving, package_csv_rows, package_json
+from privacy.csv_export import csv_safe
 
 
 class Command(BaseCommand):

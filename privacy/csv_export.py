@@ -1,4 +1,4 @@
-"""CSV downloads of the tables on the commissioning pages.
+"""CSV downloads (commissioning tables, staff exports).
 
 A cell that starts with = + - @ (or a tab or carriage return) is read as a
 formula by spreadsheet programs; such cells are prefixed with an apostrophe

@@ -1,0 +1,1 @@
+"""The performance bench (``make bench``, ``make bench-quick``): bench/run.py."""
