@@ -266,3 +266,16 @@ def test_routing_prefers_a_service_that_speaks_the_reporters_language(
     report.preferred_language = "English"
     english = [route for route in report_route(report=report) if route.service is not None]
     assert english[0].service == first
+
+
+def test_the_error_page_is_in_the_chosen_language(rf: Any) -> None:
+    from django.utils import translation
+
+    from reports.views import server_error
+
+    with translation.override("ar"):
+        response = server_error(rf.get("/"))
+    page = response.content.decode()
+    assert response.status_code == 500
+    assert html_attributes(response.content) == {"lang": "ar", "dir": "rtl"}
+    assert "عذراً، هناك مشكلة في الخدمة" in page
