@@ -31,8 +31,9 @@ RUN SECRET_KEY=collectstatic-only \
     python manage.py collectstatic --no-input -v 0 \
  && rm -rf /app/data/broker /app/data/cache
 
-# Run as an unprivileged user; DATA_DIR/private (files, until the object
-# store comes with the evidence issue) is a volume it can write.
+# Run as an unprivileged user that owns DATA_DIR: docker-compose.yml mounts
+# a volume on DATA_DIR/static (refreshed by the migrate service, served by
+# nginx); DATA_DIR/private holds files only when S3_BUCKET is unset.
 RUN useradd --system --home-dir /app --shell /usr/sbin/nologin app \
  && mkdir -p /app/data/private \
  && chown -R app:app /app/data

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.http import HttpRequest
 
+from audit.admin_utils import EstimatedCountPaginator
 from audit.models import AccessLogEntry
 
 
@@ -36,6 +37,9 @@ class AccessLogEntryAdmin(admin.ModelAdmin):
     list_filter = ["action", "outcome", "object_type"]
     search_fields = ["=actor_username", "=report_reference", "=object_id"]
     date_hierarchy = "at"
+    # The log grows with every page a member of staff opens: estimate the
+    # unfiltered count rather than counting every entry on each visit.
+    paginator = EstimatedCountPaginator
     show_full_result_count = False
     readonly_fields = [field.name for field in AccessLogEntry._meta.fields]
 

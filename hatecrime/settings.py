@@ -226,6 +226,14 @@ STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 S3_BUCKET = env.string("S3_BUCKET")
+
+
+def _s3_transfer_config() -> Any:
+    from boto3.s3.transfer import TransferConfig
+
+    return TransferConfig(multipart_chunksize=8 * 1024 * 1024, max_concurrency=2)
+
+
 if S3_BUCKET:
     _private_files: dict[str, Any] = {
         "BACKEND": "storages.backends.s3.S3Storage",
@@ -242,6 +250,9 @@ if S3_BUCKET:
             "querystring_expire": env.integer("S3_URL_EXPIRY_SECONDS", 60, minimum=1),
             "object_parameters": {"ServerSideEncryption": "AES256"},
             "file_overwrite": False,
+            # Evidence originals are streamed in: a few 8 MB parts in flight
+            # at once keeps a worker's memory bounded for a 2 GB video.
+            "transfer_config": _s3_transfer_config(),
         },
     }
 else:
@@ -260,7 +271,9 @@ STORAGES = {
         )
     },
 }
-MEDIA_URL = None
+# Uploaded files are never served from a public URL: no view answers this
+# path (Django's test server needs MEDIA_URL to be a string).
+MEDIA_URL = "/uploaded-files-are-never-served/"
 
 # --- Celery ----------------------------------------------------------------
 CELERY_BROKER_URL = env.string("CELERY_BROKER_URL", REDIS_URL or "filesystem://")
@@ -295,6 +308,33 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.integer("CELERY_TASK_SOFT_TIME_LIMIT", 90, min
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+
+# Queues, one worker (pool) per kind of work, so a burst of one never starves
+# another: `delivery` is I/O bound (webhooks, email: a thread pool, many
+# concurrent sends per process), `processing` is CPU bound (evidence scans,
+# thumbnails, video: prefork, one process per core), `periodic` is the beat
+# schedule's housekeeping. Tasks nobody routed go to `celery`. Exact names are
+# matched before patterns, so the exceptions are listed first; patterns route
+# whole modules, so a new task lands in its module's queue (evidence.tasks.*
+# included, before that app has tasks).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES: dict[str, dict[str, str]] = {
+    "referrals.tasks.deliveries_sweep": {"queue": "periodic"},
+    "referrals.tasks.overdue_digest": {"queue": "periodic"},
+    # An email to the system administrators, sent from a web request.
+    "audit.tasks.audit_alert_burst": {"queue": "delivery"},
+    # Evidence's housekeeping on the beat schedule (cheap, and must not wait
+    # behind a 2 GB video on the processing queue).
+    "evidence.tasks.evidence_purge_task": {"queue": "periodic"},
+    "evidence.tasks.evidence_requeue_stale_task": {"queue": "periodic"},
+    "referrals.tasks.*": {"queue": "delivery"},
+    "evidence.tasks.*": {"queue": "processing"},
+    "privacy.tasks.*": {"queue": "periodic"},
+    "audit.tasks.*": {"queue": "periodic"},
+}
+# Every queue a worker must consume for all work to run (bin/run's single
+# worker takes them all; docker-compose.yml runs one worker per queue).
+CELERY_QUEUE_NAMES = ["delivery", "processing", "periodic", "celery"]
 
 # --- Referrals: delivery, retries, the sweeper ---------------------------------
 # One HTTP call to a recipient may take this long (connect, send, read).
@@ -350,6 +390,39 @@ CELERY_BEAT_SCHEDULE: dict[str, Any] = {
     },
 }
 
+CELERY_BEAT_SCHEDULE |= {
+    # Staged evidence nobody submitted is deleted after EVIDENCE_STAGED_TTL_SECONDS.
+    "evidence-purge-unclaimed": {"task": "evidence.tasks.evidence_purge_task", "schedule": 3600.0},
+    # Evidence a lost message or a dead worker left unchecked is queued again.
+    "evidence-requeue-stale": {
+        "task": "evidence.tasks.evidence_requeue_stale_task",
+        "schedule": 300.0,
+    },
+}
+
+# --- Evidence --------------------------------------------------------------
+# Limits are enforced while bytes arrive, never after a whole file is stored.
+_MB = 1024 * 1024
+EVIDENCE_MAX_BYTES = {
+    "image": env.integer("EVIDENCE_MAX_IMAGE_BYTES", 50 * _MB, minimum=1),
+    "video": env.integer("EVIDENCE_MAX_VIDEO_BYTES", 2048 * _MB, minimum=1),
+    "audio": env.integer("EVIDENCE_MAX_AUDIO_BYTES", 500 * _MB, minimum=1),
+    "document": env.integer("EVIDENCE_MAX_DOCUMENT_BYTES", 50 * _MB, minimum=1),
+}
+EVIDENCE_MAX_FILES = env.integer("EVIDENCE_MAX_FILES", 20, minimum=1)
+# One chunk of the chunked upload protocol: the most a request may carry.
+EVIDENCE_CHUNK_MAX_BYTES = env.integer("EVIDENCE_CHUNK_MAX_BYTES", 8 * _MB, minimum=1024)
+EVIDENCE_STAGED_TTL_SECONDS = env.integer("EVIDENCE_STAGED_TTL_SECONDS", 24 * 60 * 60, minimum=60)
+# Pillow refuses images with more pixels than this (decompression bombs).
+EVIDENCE_MAX_IMAGE_PIXELS = env.integer("EVIDENCE_MAX_IMAGE_PIXELS", 64_000_000, minimum=1)
+# clamd: a unix socket path, or host:port.
+CLAMD_ADDRESS = env.string("CLAMD_ADDRESS", "/run/clamav/clamd.ctl")
+CLAMD_TIMEOUT_SECONDS = env.integer("CLAMD_TIMEOUT_SECONDS", 120, minimum=1)
+# Processing a 2 GB video (scan, full decode, poster) takes minutes, not seconds.
+EVIDENCE_PROCESS_TIMEOUT_SECONDS = env.integer("EVIDENCE_PROCESS_TIMEOUT_SECONDS", 1800, minimum=10)
+FFPROBE_BINARY = env.string("FFPROBE_BINARY", "ffprobe")
+FFMPEG_BINARY = env.string("FFMPEG_BINARY", "ffmpeg")
+
 # --- API -------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -361,6 +434,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "report_create": env.string("THROTTLE_REPORT_CREATE", "20/hour"),
         "report_lookup": env.string("THROTTLE_REPORT_LOOKUP", "60/hour"),
+        "evidence_upload": env.string("THROTTLE_EVIDENCE_UPLOAD", "2000/hour"),
     },
     "UNAUTHENTICATED_USER": None,
 }
@@ -438,7 +512,19 @@ LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # At the handler, so no logger's level can let victim data past them
+    # (hatecrime/logfilters.py says what each removes).
+    "filters": {
+        "request_path_only": {"()": "hatecrime.logfilters.RequestPathOnly"},
+        "no_template_variable_misses": {"()": "hatecrime.logfilters.NoTemplateVariableMisses"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_path_only", "no_template_variable_misses"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env.string("LOG_LEVEL", "INFO")},
     "loggers": {
         # django.request logs the full URL and, on errors, the request; the

@@ -13,6 +13,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin_utils import EstimatedCountPaginator
 from referrals import services
 from referrals.models import (
     Delivery,
@@ -143,6 +144,9 @@ class RoutingOverrideForm(forms.ModelForm):
 
 @admin.register(Referral)
 class ReferralAdmin(admin.ModelAdmin):
+    # A region's referrals run to millions: estimate the unfiltered count.
+    paginator = EstimatedCountPaginator
+    show_full_result_count = False
     list_display = [
         "id",
         "report",

@@ -14,4 +14,5 @@ urlpatterns = [
         name="follow_up_withdraw_consent",
     ),
     path("follow-up/finish/", views.follow_up_finish, name="follow_up_finish"),
+    path("follow-up/your-report/files/", views.follow_up_evidence, name="follow_up_evidence"),
 ]

@@ -7,11 +7,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
+from evidence import selectors as evidence_selectors
+from evidence import services as evidence_services
+from evidence.pages import handle_files_action, takes_files
+from evidence.views import item_view, session_owner, session_owner_forget
 from privacy.clients import client_key
 from privacy.models import RecordKind
 from privacy.selectors import retention_in_plain_words
@@ -28,6 +33,7 @@ from reports.models import Report
 from reports.selectors import report_status_text
 from reports.services import (
     FollowUpLocked,
+    report_add_evidence,
     report_add_information,
     report_consent_withdraw,
     report_follow_up_authenticate,
@@ -179,5 +185,58 @@ def follow_up_withdraw_consent(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def follow_up_finish(request: HttpRequest) -> HttpResponse:
     request.session.pop(FOLLOW_UP_SESSION_KEY, None)
+    session_owner_forget(request.session, purpose="follow-up")
     request.session.cycle_key()
     return redirect("reports:home")
+
+
+@takes_files
+@require_http_methods(["GET", "POST"])
+def follow_up_evidence(request: HttpRequest) -> HttpResponse:
+    """Add photos, videos and other files to a report already made."""
+    report_id = request.session.get(FOLLOW_UP_SESSION_KEY)
+    report = Report.objects.filter(pk=report_id).first() if report_id else None
+    if report is None:
+        return redirect("referrals:follow_up")
+    owner = session_owner(request.session, purpose="follow-up")
+    assert owner is not None
+    errors: list[dict[str, str]] = []
+    if request.method == "POST":
+        handled, errors = handle_files_action(request, owner)
+        if handled and not errors:
+            return redirect("referrals:follow_up_evidence")
+        if not handled:
+            staged = list(evidence_selectors.evidence_for_owner(owner))
+            if not staged:
+                errors.append({"field": "files", "message": _("Choose a file to add.")})
+            else:
+                try:
+                    report_add_evidence(
+                        report=report,
+                        evidence_owner=owner,
+                        evidence_ids=[item.pk for item in staged],
+                    )
+                except evidence_services.EvidenceError as exc:
+                    errors.append({"field": "files", "message": exc.message})
+                else:
+                    messages.success(
+                        request, _("Thank you. We have added the files to your report.")
+                    )
+                    return redirect("referrals:follow_up_status")
+    items = list(evidence_selectors.evidence_for_owner(owner))
+    return render(
+        request,
+        "referrals/follow_up_evidence.html",
+        {
+            "report": report,
+            "errors": errors,
+            "items": [item_view(item) for item in items],
+            "max_files": settings.EVIDENCE_MAX_FILES,
+            "accepted": evidence_services.kinds.ACCEPTED_DESCRIPTION,
+            "continue_label": _("Add these files to my report"),
+            "action_url": reverse("referrals:follow_up_evidence"),
+            "back_url": reverse("referrals:follow_up_status"),
+            "upload_query": "?for=follow-up",
+        },
+        status=400 if errors else 200,
+    )

@@ -130,6 +130,13 @@ class WhoForm(StepForm):
         return data
 
 
+WRITTEN, STATEMENT = "written", "statement"
+ACCOUNT_FORMATS = [
+    (WRITTEN, _("I will write it down")),
+    (STATEMENT, _("I will give a video or audio statement (for example in BSL)")),
+]
+
+
 class WhatForm(StepForm):
     title = _("What happened")
 
@@ -148,15 +155,26 @@ class WhatForm(StepForm):
     other_incident_type = forms.CharField(
         label=_("Describe what else happened"), required=False, max_length=MEDIUM_TEXT
     )
+    account_format = forms.ChoiceField(
+        label=_("How would you like to tell us what happened?"),
+        choices=ACCOUNT_FORMATS,
+        widget=forms.RadioSelect,
+        required=False,
+        help_text=_(
+            "You can record or upload a video or audio statement instead of writing, "
+            "for example in British Sign Language. You add it on the evidence page."
+        ),
+    )
     account = forms.CharField(
         label=_("Tell us what happened"),
         help_text=_(
             "Include what was said or done, and anything else you think is important. "
-            "Write as much or as little as you want."
+            "Write as much or as little as you want. If you are giving a video or audio "
+            "statement, this is optional."
         ),
         widget=forms.Textarea(attrs={"rows": 8}),
         max_length=LONG_TEXT,
-        error_messages={"required": _("Tell us what happened.")},
+        required=False,
     )
     when_kind = forms.ChoiceField(
         label=_("When did it happen?"),
@@ -206,6 +224,9 @@ class WhatForm(StepForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if data.get("account_format") != STATEMENT:
+            data["account_format"] = WRITTEN
+            self.require("account", _("Tell us what happened."))
         types = data.get("incident_types") or []
         if any(t.code == "other" for t in types):
             self.require("other_incident_type", _("Describe what else happened."))
@@ -378,6 +399,15 @@ class PeopleForm(StepForm):
         widget=forms.RadioSelect,
         error_messages={"required": _("Select whether it has happened before.")},
     )
+
+
+class EvidenceForm(StepForm):
+    """The evidence page. Files are sent by the evidence app's upload
+    endpoints (or this page's plain file input) and kept with the browser
+    session, not in the draft; the page itself has no questions."""
+
+    title = _("Photos, videos and other evidence")
+    template_name = "reports/evidence.html"
 
 
 class SupportForm(StepForm):

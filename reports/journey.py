@@ -19,7 +19,16 @@ from django.db.models import Model
 from django.utils.datastructures import MultiValueDict
 from django.utils.translation import gettext as _
 
-from reports.forms import PeopleForm, StepForm, SupportForm, WhatForm, WhereForm, WhoForm, WhyForm
+from reports.forms import (
+    EvidenceForm,
+    PeopleForm,
+    StepForm,
+    SupportForm,
+    WhatForm,
+    WhereForm,
+    WhoForm,
+    WhyForm,
+)
 from reports.reference_data import reference_name
 
 Answers = dict[str, dict[str, Any]]
@@ -37,6 +46,7 @@ STEPS: tuple[Step, ...] = (
     Step("where", WhereForm),
     Step("why", WhyForm),
     Step("people", PeopleForm),
+    Step("evidence", EvidenceForm),
     Step("support", SupportForm),
 )
 STEP_SLUGS = tuple(step.slug for step in STEPS)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from evidence.services import evidence_claim
 from privacy.crypto import blind_index
 from reports import secrets
 from reports.journey import Answers
@@ -76,10 +79,18 @@ def report_submit(
     channel: str = Channel.WEB,
     language: str = "en",
     acting_user: User | None = None,
+    evidence_owner: str | None = None,
+    evidence_ids: Sequence[uuid.UUID] | None = None,
+    statement_id: uuid.UUID | None = None,
 ) -> Submission:
     """Save a validated report and everything it implies, in one transaction.
 
     ``answers`` are the cleaned answers of every page (reports.journey.validate).
+    ``evidence_owner`` is the owner key of the staged uploads (the browser
+    session's or the API client's); with ``evidence_ids`` None every file
+    that owner staged is claimed, otherwise just those listed. Claiming is
+    part of the transaction: a file that cannot be claimed (someone else's,
+    or too many) raises evidence.services.EvidenceError and nothing is saved.
     """
     secret = secrets.new_follow_up_secret()
     fields: dict[str, Any] = {
@@ -103,6 +114,13 @@ def report_submit(
                 )
                 report.incident_types.set(answers["what"]["incident_types"])
                 report.strands.set(answers["why"]["strands"])
+                if evidence_owner:
+                    evidence_claim(
+                        report=report,
+                        owner=evidence_owner,
+                        evidence_ids=evidence_ids,
+                        statement_id=statement_id,
+                    )
                 ReportEvent.objects.create(
                     report=report,
                     kind=ReportEvent.Kind.SUBMITTED,
@@ -177,6 +195,22 @@ def report_mark_referred(*, report: Report) -> None:
                 at=now,
                 data={"from": Report.Status.RECEIVED, "to": Report.Status.REFERRED},
             )
+
+
+def report_add_evidence(
+    *, report: Report, evidence_owner: str, evidence_ids: Sequence[uuid.UUID]
+) -> int:
+    """The reporter adds files after submitting (follow-up or the API)."""
+    now = timezone.now()
+    with transaction.atomic():
+        items = evidence_claim(report=report, owner=evidence_owner, evidence_ids=evidence_ids)
+        ReportEvent.objects.create(
+            report=report,
+            kind=ReportEvent.Kind.INFORMATION_ADDED,
+            at=now,
+            data={"evidence_ids": [str(item.pk) for item in items]},
+        )
+    return len(items)
 
 
 class FollowUpLocked(Exception):

@@ -16,9 +16,14 @@ from django.views.i18n import set_language
 from django_ratelimit.core import is_ratelimited
 
 from audit.roles import Role, has_role
+from evidence import selectors as evidence_selectors
+from evidence import services as evidence_services
+from evidence.pages import handle_files_action, takes_files
+from evidence.views import item_view, session_owner, session_owner_forget
 from referrals.selectors import services_to_call
 from reports import abuse, journey
 from reports.api.errors import json_error
+from reports.forms import STATEMENT
 from reports.models import Channel
 from reports.services import report_submit
 
@@ -111,6 +116,72 @@ def step(request: HttpRequest, slug: str) -> HttpResponse:
     )
 
 
+def _statement_wanted(answers: journey.Answers) -> bool:
+    return answers.get("what", {}).get("account_format") == STATEMENT
+
+
+@takes_files
+@require_http_methods(["GET", "POST"])
+def evidence_step(request: HttpRequest) -> HttpResponse:
+    slug = "evidence"
+    draft = journey.Draft(request.session)
+    first_unanswered = draft.first_unanswered()
+    if first_unanswered is not None and journey.STEP_SLUGS.index(slug) > journey.STEP_SLUGS.index(
+        first_unanswered
+    ):
+        return redirect(_step_url(first_unanswered))
+    answers, _errors = journey.validate(draft.raw())
+    changing = request.GET.get("change") == "1"
+    owner = session_owner(request.session)
+    assert owner is not None
+    errors: list[dict[str, str]] = []
+    if request.method == "POST":
+        handled, errors = handle_files_action(request, owner)
+        if handled and not errors:
+            return redirect(request.get_full_path())
+        if not handled:
+            staged = evidence_selectors.evidence_for_owner(owner)
+            if _statement_wanted(answers) and not staged.filter(is_statement=True).exists():
+                errors.append(
+                    {
+                        "field": "statement",
+                        "message": str(
+                            _(
+                                "Add your video or audio statement, or go back and choose "
+                                "to write down what happened."
+                            )
+                        ),
+                    }
+                )
+            else:
+                draft.save(slug, {}, [])
+                following = journey.next_slug(slug)
+                if changing or following is None:
+                    return redirect("reports:check")
+                return redirect(_step_url(following))
+    previous = journey.previous_slug(slug)
+    items = list(evidence_selectors.evidence_for_owner(owner))
+    return render(
+        request,
+        "reports/evidence.html",
+        {
+            "errors": errors,
+            "items": [item_view(item) for item in items],
+            "statement_wanted": _statement_wanted(answers),
+            "has_statement": any(item.is_statement for item in items),
+            "max_files": settings.EVIDENCE_MAX_FILES,
+            "accepted": evidence_services.kinds.ACCEPTED_DESCRIPTION,
+            "step_number": journey.STEP_SLUGS.index(slug) + 1,
+            "step_count": len(journey.STEPS),
+            "back_url": reverse("reports:check")
+            if changing
+            else (_step_url(previous) if previous else reverse("reports:start")),
+            "action_url": _step_url(slug, change=changing),
+        },
+        status=400 if errors else 200,
+    )
+
+
 @sensitive_post_parameters()
 @require_http_methods(["GET", "POST"])
 def check(request: HttpRequest) -> HttpResponse:
@@ -123,6 +194,10 @@ def check(request: HttpRequest) -> HttpResponse:
         # Something changed underneath (an area removed, a date now in the
         # future after a long pause): send them to the page to fix it.
         return redirect(_step_url(next(iter(errors)), change=True))
+    owner = session_owner(request.session, create=False)
+    evidence = list(evidence_selectors.evidence_for_owner(owner)) if owner else []
+    if _statement_wanted(answers) and not any(item.is_statement for item in evidence):
+        return redirect(_step_url("evidence", change=True))
     notice = ""
     if request.method == "POST":
         limited = _rate_limited(request)
@@ -138,14 +213,19 @@ def check(request: HttpRequest) -> HttpResponse:
         # A reporting centre worker signed in to the staff site is entering
         # a report for someone who came to them: recorded as assisted.
         assisted = has_role(request.user, Role.REPORTING_CENTRE_WORKER)
-        submission = report_submit(
-            answers=answers,
-            channel=Channel.ASSISTED if assisted else Channel.WEB,
-            language=get_language() or "en",
-            acting_user=request.user if assisted else None,  # type: ignore[arg-type]
-        )
+        try:
+            submission = report_submit(
+                answers=answers,
+                channel=Channel.ASSISTED if assisted else Channel.WEB,
+                language=get_language() or "en",
+                acting_user=request.user if assisted else None,  # type: ignore[arg-type]
+                evidence_owner=owner,
+            )
+        except evidence_services.EvidenceError:
+            return redirect(_step_url("evidence", change=True))
         draft.clear()
         abuse.forget(request.session)
+        session_owner_forget(request.session)
         request.session[SUBMISSION_SESSION_KEY] = {
             "report_id": submission.report.pk,
             "reference": submission.report.reference,
@@ -165,6 +245,8 @@ def check(request: HttpRequest) -> HttpResponse:
             "back_url": _step_url(journey.STEP_SLUGS[-1]),
             "notice": notice,
             "honeypot_field": abuse.HONEYPOT_FIELD,
+            "evidence": [item_view(item) for item in evidence],
+            "evidence_change_url": _step_url("evidence", change=True),
         },
     )
 

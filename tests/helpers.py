@@ -9,8 +9,11 @@ from reports.services import Submission, report_submit
 
 def answers_from(report: dict[str, Any]) -> journey.Answers:
     """Clean an API-shaped report through the journey's forms."""
-    raw = {}
+    raw: dict[str, Any] = {}
     for step in journey.STEPS:
+        if step.slug not in SECTION_SERIALIZERS:  # a page with no questions (evidence)
+            raw[step.slug] = {}
+            continue
         section = SECTION_SERIALIZERS[step.slug](data=report.get(step.slug, {}))
         assert section.is_valid(), section.errors
         raw[step.slug] = as_form_data(section.validated_data, step)

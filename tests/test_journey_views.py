@@ -34,6 +34,7 @@ PAGES: list[tuple[str, dict[str, Any]]] = [
     ),
     ("why", {"strands": ["religion"]}),
     ("people", {"perpetrator_known": "no", "happened_before": "no"}),
+    ("evidence", {}),
     (
         "support",
         {
@@ -116,7 +117,7 @@ def test_errors_are_summarised_and_linked_to_their_fields(client: Client) -> Non
 
 
 def test_an_anonymous_reporter_is_not_asked_for_contact_details(client: Client) -> None:
-    pages = [("who", {"reporter_role": "witness", "anonymous": "yes"}), *PAGES[1:5]]
+    pages = [("who", {"reporter_role": "witness", "anonymous": "yes"}), *PAGES[1:6]]
     answer_all(client, pages)
     support = client.get("/report/support/")
     assert b"contact_email" not in support.content

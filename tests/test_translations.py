@@ -24,7 +24,7 @@ PUBLIC_TEMPLATES = sorted(
         *BASE_DIR.glob("templates/includes/*.html"),
         *BASE_DIR.glob("reports/templates/reports/*.html"),
         *BASE_DIR.glob("referrals/templates/referrals/*.html"),
-        *BASE_DIR.glob("evidence/templates/evidence/public/*.html"),
+        *BASE_DIR.glob("evidence/templates/evidence/*.html"),
     ]
 )
 # Visible text that is the same in every language.
@@ -70,6 +70,7 @@ def _untranslated_text(source: str) -> list[str]:
 def test_the_public_templates_are_found() -> None:
     names = {path.name for path in PUBLIC_TEMPLATES}
     assert {"base.html", "home.html", "step.html", "directory.html", "easy_read.html"} <= names
+    assert {"evidence.html", "files.html"} <= names
 
 
 @pytest.mark.parametrize("path", PUBLIC_TEMPLATES, ids=lambda path: str(path.relative_to(BASE_DIR)))

@@ -230,6 +230,9 @@ class Worker:
                     "worker",
                     "--beat",
                     f"--schedule={schedule}",
+                    # The queues CELERY_TASK_ROUTES sends this app's tasks
+                    # to (deliveries, and the sweeper and digest on beat).
+                    "--queues=delivery,periodic,celery",
                     "--pool=prefork",
                     "--concurrency=2",
                     "--without-gossip",

@@ -74,7 +74,11 @@ def _section_serializer(step: journey.Step) -> type[serializers.Serializer[Any]]
     return type(name, (serializers.Serializer,), attrs)
 
 
-SECTION_SERIALIZERS = {step.slug: _section_serializer(step) for step in journey.STEPS}
+# Pages without questions (the evidence page) have no section: files are
+# uploaded separately and listed in "evidence".
+SECTION_SERIALIZERS = {
+    step.slug: _section_serializer(step) for step in journey.STEPS if step.form_class().fields
+}
 
 ReportCreateSerializer = type(
     "ReportCreate",
@@ -82,8 +86,33 @@ ReportCreateSerializer = type(
     {
         "__doc__": "A new report: one object per page of the web journey.",
         **{slug: serializer() for slug, serializer in SECTION_SERIALIZERS.items()},
+        "evidence": serializers.ListField(
+            child=serializers.UUIDField(),
+            required=False,
+            max_length=50,
+            help_text=(
+                "Ids of finished uploads (see /uploads/) to attach; send the "
+                "X-Upload-Token header they were made with."
+            ),
+        ),
+        "statement": serializers.UUIDField(
+            required=False,
+            allow_null=True,
+            help_text=(
+                "Id of a finished video or audio upload given as the account of what "
+                'happened (what.account_format "statement"; what.account is then optional).'
+            ),
+        ),
     },
 )
+
+
+class EvidenceAttachSerializer(serializers.Serializer[dict[str, Any]]):
+    evidence = serializers.ListField(child=serializers.UUIDField(), min_length=1, max_length=50)
+
+
+class EvidenceAttachedSerializer(serializers.Serializer[dict[str, Any]]):
+    attached = serializers.IntegerField()
 
 
 def as_form_data(section: dict[str, Any], step: journey.Step) -> dict[str, Any]:

@@ -11,7 +11,9 @@ from tests.browser.visitor import Visitor
 ALPHABET = "[0-9A-HJKMNP-TV-Z]"  # Crockford's base32: no I, L, O or U
 REFERENCE = re.compile(rf"^HC-{ALPHABET}{{4}}-{ALPHABET}{{4}}$")
 SECRET = re.compile(rf"^{ALPHABET}{{4}}(-{ALPHABET}{{4}}){{3}}$")
-STEP_PATHS = [f"/report/{slug}/" for slug in ("who", "what", "where", "why", "people", "support")]
+STEP_PATHS = [
+    f"/report/{slug}/" for slug in ("who", "what", "where", "why", "people", "evidence", "support")
+]
 
 
 def question(page: Page, legend: str) -> Locator:

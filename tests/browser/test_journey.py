@@ -54,6 +54,7 @@ def test_a_victim_reports_on_a_phone_changes_an_answer_and_gets_support(
     answer_why(page, "Race or ethnicity", "Religion or belief")
     continue_to(visitor, "/report/people/")
     answer_people(page)
+    continue_to(visitor, "/report/evidence/")
     continue_to(visitor, "/report/support/")
     answer_support_with_contact(page)
     continue_to(visitor, "/report/check-your-answers/")
@@ -114,6 +115,7 @@ def test_an_anonymous_reporter_is_not_asked_how_to_be_contacted(
     answer_why(page)
     continue_to(visitor, "/report/people/")
     answer_people(page)
+    continue_to(visitor, "/report/evidence/")
     continue_to(visitor, "/report/support/")
     for label in ("Your name", "Email address", "Phone number", "How can we contact you?"):
         expect(page.get_by_label(label)).to_have_count(0)
@@ -168,6 +170,7 @@ def test_an_organisation_reports_online_hate_for_someone(visitor: Visitor, page:
     answer_why(page, "Disability")
     continue_to(visitor, "/report/people/")
     answer_people(page)
+    continue_to(visitor, "/report/evidence/")
     continue_to(visitor, "/report/support/")
     answer_support_with_contact(page, email="centre@example.org")
     continue_to(visitor, "/report/check-your-answers/")

@@ -137,6 +137,7 @@ def walk_the_journey(visitor: Visitor, language: Language) -> None:
 
     radio(page, "perpetrator_known", "no")
     radio(page, "happened_before", "no")
+    next_page(visitor, language, "/report/evidence/")
     next_page(visitor, language, "/report/support/")
 
     radio(page, "wants_support", "no")

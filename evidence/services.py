@@ -1,0 +1,690 @@
+"""Writes to evidence: uploads, processing, claiming, serving, purging.
+
+The chunked upload protocol (web and API share it):
+
+1. ``upload_create`` opens an upload for an owner (a browser session or an
+   API client, each known only by the SHA-256 of its token).
+2. ``upload_append_chunk`` takes the bytes at ``offset``; the offset must be
+   exactly the number of bytes received so far (a repeated or out-of-order
+   chunk is refused with the current offset, so a client that lost a
+   response asks for the offset and resumes). Each chunk is read in small
+   blocks and stored as its own object: memory stays flat whatever the file
+   size. The first chunk decides the kind by content, and every chunk is
+   checked against that kind's size limit before it is stored.
+3. ``upload_finish`` streams the parts, in order, into one immutable
+   original, hashing as it goes, and makes an ``EvidenceItem``; processing
+   (virus scan, checks, derivatives) is queued after commit.
+4. ``evidence_claim`` attaches the owner's items to a report, inside
+   ``report_submit``'s transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+import tempfile
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.storage import Storage, storages
+from django.db import transaction
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from evidence import clamav, kinds, media
+from evidence.models import CustodyEvent, Derivative, EvidenceItem, Kind, Upload, UploadPart
+
+logger = logging.getLogger(__name__)
+
+BLOCK = 64 * 1024
+
+
+class EvidenceError(Exception):
+    """Something the uploader can fix or should be told, in plain words."""
+
+    status = 400
+
+    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        if status is not None:
+            self.status = status
+
+
+class OffsetMismatch(EvidenceError):
+    """A chunk that is not the next one: repeated, out of order or stale."""
+
+    def __init__(self, current: int) -> None:
+        super().__init__(
+            "offset_mismatch",
+            _("This part of the file was not expected. Continue from byte %(offset)s.")
+            % {"offset": current},
+            status=409,
+        )
+        self.current = current
+
+
+def storage() -> Storage:
+    return storages["default"]
+
+
+def owner_digest(token: str) -> str:
+    """The owner key stored with uploads: a digest, never the token itself."""
+    return hashlib.sha256(f"evidence-owner:{token}".encode()).hexdigest()
+
+
+def owner_token_new() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def max_bytes(kind: str | None = None) -> int:
+    limits: dict[str, int] = settings.EVIDENCE_MAX_BYTES
+    return limits[kind] if kind else max(limits.values())
+
+
+def too_large_error(kind: str | None) -> EvidenceError:
+    megabytes = max_bytes(kind) // (1024 * 1024)
+    return EvidenceError(
+        "too_large",
+        _("The file is too big. The largest we can take is %(mb)s MB.") % {"mb": megabytes},
+        status=413,
+    )
+
+
+def _not_accepted() -> EvidenceError:
+    return EvidenceError(
+        "not_accepted",
+        _("This type of file cannot be added. You can add %(kinds)s.")
+        % {"kinds": kinds.ACCEPTED_DESCRIPTION},
+        status=415,
+    )
+
+
+def _active_count(owner: str) -> int:
+    staged = (
+        EvidenceItem.objects.owned_by(owner)
+        .unclaimed()
+        .exclude(status=EvidenceItem.Status.REJECTED)
+        .count()
+    )
+    receiving = Upload.objects.filter(owner=owner, status=Upload.Status.RECEIVING).count()
+    return staged + receiving
+
+
+def upload_create(
+    *, owner: str, filename: str, declared_size: int | None = None, is_statement: bool = False
+) -> Upload:
+    if declared_size is not None and declared_size > max_bytes():
+        raise too_large_error(None)
+    if declared_size is not None and declared_size <= 0:
+        raise EvidenceError("empty", _("The file is empty."))
+    if _active_count(owner) >= settings.EVIDENCE_MAX_FILES:
+        raise EvidenceError(
+            "too_many_files",
+            _("You can add up to %(count)s files to a report.")
+            % {"count": settings.EVIDENCE_MAX_FILES},
+            status=409,
+        )
+    now = timezone.now()
+    return Upload.objects.create(
+        owner=owner,
+        filename=kinds.safe_filename(filename),
+        declared_size=declared_size,
+        is_statement=is_statement,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def upload_fail(*, upload: Upload, code: str) -> None:
+    """Give up an upload: its stored parts are deleted, never kept as evidence."""
+    names = list(upload.parts.values_list("storage_name", flat=True))
+    Upload.objects.filter(pk=upload.pk).update(
+        status=Upload.Status.FAILED, error=code, updated_at=timezone.now()
+    )
+    upload.parts.all().delete()
+    upload.status, upload.error = Upload.Status.FAILED, code
+    for name in names:
+        storage().delete(name)
+
+
+def _receive(
+    stream: IO[bytes], *, limit: int, already: int, kind_limit: int, declared: int | None
+) -> tuple[Any, int]:
+    """Read one chunk in blocks into a spooled file (memory bounded)."""
+    spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
+    received = 0
+    try:
+        while block := stream.read(BLOCK):
+            received += len(block)
+            if received > limit:
+                raise EvidenceError(
+                    "chunk_too_large",
+                    _("Send the file in parts of at most %(size)s bytes.") % {"size": limit},
+                    status=413,
+                )
+            if already + received > kind_limit:
+                raise EvidenceError("too_large", "", status=413)
+            if declared is not None and already + received > declared:
+                raise EvidenceError(
+                    "size_mismatch",
+                    _("More of the file arrived than the size given when it was started."),
+                )
+            spool.write(block)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool, received
+
+
+def upload_append_chunk(
+    *, upload: Upload, offset: int, stream: IO[bytes], expected_length: int | None = None
+) -> Upload:
+    """Store the bytes at ``offset``. See the module docstring for the protocol.
+
+    With ``expected_length`` (the request's Content-Length) a chunk that
+    arrives short, because the connection dropped, is discarded whole: the
+    client asks for the offset and sends it again.
+    """
+    if upload.status != Upload.Status.RECEIVING:
+        raise EvidenceError("not_receiving", _("This upload has already finished."), status=409)
+    if offset != upload.offset:
+        raise OffsetMismatch(upload.offset)
+    try:
+        spool, received = _receive(
+            stream,
+            limit=settings.EVIDENCE_CHUNK_MAX_BYTES,
+            already=offset,
+            kind_limit=max_bytes(upload.kind or None),
+            declared=upload.declared_size,
+        )
+    except EvidenceError as exc:
+        if exc.code in ("too_large", "size_mismatch"):
+            upload_fail(upload=upload, code=exc.code)
+        if exc.code == "too_large":
+            raise too_large_error(upload.kind or None) from exc
+        raise
+    with spool:
+        if received == 0:
+            raise EvidenceError("empty_chunk", _("No bytes were sent."))
+        if expected_length is not None and received != expected_length:
+            raise EvidenceError(
+                "incomplete_chunk",
+                _("Only part of this chunk arrived. Continue from byte %(offset)s.")
+                % {"offset": offset},
+            )
+        if offset == 0:
+            content_type, kind = kinds.sniff(spool.read(kinds.SNIFF_BYTES))
+            spool.seek(0)
+            if kind is None or (upload.is_statement and kind not in (Kind.VIDEO, Kind.AUDIO)):
+                upload_fail(upload=upload, code="not_accepted")
+                if upload.is_statement and kind is not None:
+                    raise EvidenceError(
+                        "not_accepted",
+                        _("A statement must be a video or an audio recording."),
+                        status=415,
+                    )
+                raise _not_accepted()
+            if received > max_bytes(kind) or (
+                upload.declared_size is not None and upload.declared_size > max_bytes(kind)
+            ):
+                upload_fail(upload=upload, code="too_large")
+                raise too_large_error(kind)
+            upload.kind, upload.content_type = kind, content_type
+        # Slow I/O outside any transaction: the part is stored first under a
+        # unique name, then recorded with a conditional update, so two
+        # racing requests for the same offset cannot both be counted.
+        name = f"evidence/staging/{upload.pk}/{offset:015d}-{uuid.uuid4().hex}"
+        name = storage().save(name, File(spool, name=name))
+    with transaction.atomic():
+        changed = Upload.objects.filter(
+            pk=upload.pk, offset=offset, status=Upload.Status.RECEIVING
+        ).update(
+            offset=offset + received,
+            kind=upload.kind,
+            content_type=upload.content_type,
+            updated_at=timezone.now(),
+        )
+        if changed == 1:
+            UploadPart.objects.create(
+                upload=upload, offset=offset, size=received, storage_name=name
+            )
+    if changed != 1:
+        storage().delete(name)
+        upload.refresh_from_db()
+        raise OffsetMismatch(upload.offset)
+    upload.refresh_from_db()
+    return upload
+
+
+def upload_append_file(*, upload: Upload, stream: IO[bytes]) -> Upload:
+    """Send a whole file (a plain form upload) through the chunked path."""
+    chunk = settings.EVIDENCE_CHUNK_MAX_BYTES
+
+    class _Limited:
+        def __init__(self) -> None:
+            self.left = chunk
+
+        def read(self, size: int = -1) -> bytes:
+            if self.left <= 0:
+                return b""
+            data = stream.read(min(size if size > 0 else self.left, self.left))
+            self.left -= len(data)
+            return data
+
+    while True:
+        before = upload.offset
+        try:
+            upload = upload_append_chunk(upload=upload, offset=upload.offset, stream=_Limited())  # type: ignore[arg-type]
+        except EvidenceError as exc:
+            if exc.code == "empty_chunk" and before > 0:
+                return upload
+            raise
+        if upload.offset - before < chunk:
+            return upload
+
+
+class _PartsReader:
+    """The parts of an upload read in order as one stream, hashed on the way."""
+
+    def __init__(self, names: Sequence[str]) -> None:
+        self._blocks = _iter_many(names)
+        self._pending = b""
+        self.sha256 = hashlib.sha256()
+        self.size = 0
+
+    closed = False
+
+    def seekable(self) -> bool:
+        # Not seekable: S3's uploader then reads it once, front to back.
+        return False
+
+    def close(self) -> None:
+        self.closed = True
+
+    def read(self, size: int = -1) -> bytes:
+        out = bytearray(self._pending)
+        while size < 0 or len(out) < size:
+            block = next(self._blocks, b"")
+            if not block:
+                break
+            out += block
+        if size >= 0:
+            data, self._pending = bytes(out[:size]), bytes(out[size:])
+        else:
+            data, self._pending = bytes(out), b""
+        self.sha256.update(data)
+        self.size += len(data)
+        return data
+
+
+def iter_stored(name: str) -> Iterator[bytes]:
+    """A stored object's bytes in blocks, never all in memory."""
+    backend = storage()
+    bucket = getattr(backend, "bucket", None)
+    if bucket is not None:
+        # S3: stream the body rather than spooling the object (S3File would).
+        body = bucket.Object(backend._normalize_name(name)).get()["Body"]  # type: ignore[attr-defined]
+        yield from body.iter_chunks(BLOCK)
+        return
+    with backend.open(name, "rb") as handle:
+        while block := handle.read(BLOCK):
+            yield block
+
+
+def _iter_many(names: Iterable[str]) -> Iterator[bytes]:
+    for name in names:
+        yield from iter_stored(name)
+
+
+def upload_finish(*, upload: Upload) -> EvidenceItem:
+    if upload.status != Upload.Status.RECEIVING:
+        raise EvidenceError("not_receiving", _("This upload has already finished."), status=409)
+    if upload.offset == 0:
+        raise EvidenceError("empty", _("The file is empty."))
+    if upload.declared_size is not None and upload.offset != upload.declared_size:
+        raise EvidenceError(
+            "incomplete",
+            _("The file has not all arrived yet. Continue from byte %(offset)s.")
+            % {"offset": upload.offset},
+            status=409,
+        )
+    parts = list(upload.parts.order_by("offset"))
+    expected = 0
+    for part in parts:
+        if part.offset != expected:
+            raise EvidenceError("incomplete", _("Part of the file is missing."), status=409)
+        expected += part.size
+    item_id = uuid.uuid4()
+    reader = _PartsReader([part.storage_name for part in parts])
+    # Storing the original is slow I/O: done before the transaction.
+    name = storage().save(f"evidence/originals/{item_id}", File(reader, name=str(item_id)))  # type: ignore[arg-type]
+    now = timezone.now()
+    with transaction.atomic():
+        changed = Upload.objects.filter(pk=upload.pk, status=Upload.Status.RECEIVING).update(
+            status=Upload.Status.COMPLETE, updated_at=now
+        )
+        if changed != 1:
+            transaction.on_commit(lambda: storage().delete(name))
+            raise EvidenceError("not_receiving", _("This upload has already finished."), status=409)
+        item = EvidenceItem.objects.create(
+            id=item_id,
+            owner=upload.owner,
+            is_statement=upload.is_statement,
+            filename=upload.filename,
+            storage_name=name,
+            size=reader.size,
+            sha256=reader.sha256.hexdigest(),
+            kind=upload.kind,
+            content_type=upload.content_type,
+            created_at=now,
+        )
+        _custody(item, CustodyEvent.Action.RECEIVED, sha256=item.sha256, detail={"size": item.size})
+        part_names = [part.storage_name for part in parts]
+        upload.parts.all().delete()
+        transaction.on_commit(lambda: _delete_names(part_names))
+        transaction.on_commit(lambda: _enqueue_processing(item.pk))
+    upload.status = Upload.Status.COMPLETE
+    return item
+
+
+def _delete_names(names: Iterable[str]) -> None:
+    for name in names:
+        storage().delete(name)
+
+
+def _enqueue_processing(item_id: uuid.UUID) -> None:
+    from evidence.tasks import evidence_process_task  # tasks import services
+
+    evidence_process_task.delay(str(item_id))
+
+
+def _custody(
+    item: EvidenceItem,
+    action: str,
+    *,
+    version: str = "original",
+    sha256: str = "",
+    user: User | AnonymousUser | None = None,
+    detail: dict[str, Any] | None = None,
+) -> CustodyEvent:
+    return CustodyEvent.objects.create(
+        item=item,
+        at=timezone.now(),
+        action=action,
+        version=version,
+        sha256=sha256,
+        acting_user=user if isinstance(user, User) else None,
+        detail=detail or {},
+    )
+
+
+def evidence_remove(*, owner: str, item_id: uuid.UUID) -> bool:
+    """The uploader removes a file before submitting; claimed files stay."""
+    item = EvidenceItem.objects.owned_by(owner).unclaimed().filter(pk=item_id).first()
+    if item is None:
+        return False
+    _item_delete(item)
+    return True
+
+
+def _item_delete(item: EvidenceItem) -> None:
+    names = [item.storage_name, *item.derivatives.values_list("storage_name", flat=True)]
+    item.delete()
+    for name in names:
+        if name:
+            storage().delete(name)
+
+
+def evidence_claim(
+    *,
+    report: Model,
+    owner: str,
+    evidence_ids: Sequence[uuid.UUID] | None = None,
+    statement_id: uuid.UUID | None = None,
+) -> list[EvidenceItem]:
+    """Attach the owner's staged items to a report (inside report_submit).
+
+    ``evidence_ids`` None means every item the owner has staged (the web
+    journey, where the page lists them all). Asking for an item that is not
+    the owner's, or already claimed, raises EvidenceError.
+    """
+    items = EvidenceItem.objects.owned_by(owner).unclaimed().select_for_update()
+    wanted = set(evidence_ids or [])
+    if statement_id:
+        wanted.add(statement_id)
+    if evidence_ids is not None or statement_id:
+        items = items.filter(pk__in=wanted)
+    found = list(items.exclude(status=EvidenceItem.Status.REJECTED))
+    if wanted and {item.pk for item in found} != wanted:
+        raise EvidenceError("unknown_evidence", _("A file you asked to add cannot be found."))
+    already = EvidenceItem.objects.filter(report_id=report.pk).count()
+    if already + len(found) > settings.EVIDENCE_MAX_FILES:
+        raise EvidenceError(
+            "too_many_files",
+            _("You can add up to %(count)s files to a report.")
+            % {"count": settings.EVIDENCE_MAX_FILES},
+        )
+    now = timezone.now()
+    for item in found:
+        item.report = report  # type: ignore[assignment]
+        item.claimed_at = now
+        if statement_id and item.pk == statement_id:
+            if item.kind not in (Kind.VIDEO, Kind.AUDIO):
+                raise EvidenceError(
+                    "not_accepted", _("A statement must be a video or an audio recording.")
+                )
+            item.is_statement = True
+        item.save(update_fields=["report", "claimed_at", "is_statement"])
+        _custody(item, CustodyEvent.Action.CLAIMED, detail={"report_id": report.pk})
+    return found
+
+
+# --- Processing -------------------------------------------------------------
+
+
+def _download(item: EvidenceItem, directory: str) -> Path:
+    path = Path(directory) / "original"
+    with path.open("wb") as handle:
+        for block in iter_stored(item.storage_name):
+            handle.write(block)
+    return path
+
+
+def _save_derivative(item: EvidenceItem, version: str, data: bytes) -> Derivative:
+    digest = hashlib.sha256(data).hexdigest()
+    name = storage().save(f"evidence/derivatives/{item.pk}/{version}.jpg", ContentFile(data))
+    derivative, _created = Derivative.objects.update_or_create(
+        item=item,
+        version=version,
+        defaults={
+            "storage_name": name,
+            "content_type": "image/jpeg",
+            "size": len(data),
+            "sha256": digest,
+        },
+    )
+    return derivative
+
+
+def evidence_process(*, item_id: uuid.UUID | str) -> EvidenceItem | None:
+    """Scan, check and derive one item. Idempotent: claims the item first."""
+    now = timezone.now()
+    claimed = EvidenceItem.objects.filter(pk=item_id, status=EvidenceItem.Status.STAGED).update(
+        status=EvidenceItem.Status.SCANNING, scan_started_at=now
+    )
+    if claimed != 1:
+        # Gone, or already done or under way (a redelivered message).
+        return None
+    item = EvidenceItem.objects.get(pk=item_id)
+    try:
+        verdict = clamav.scan_stream(iter_stored(item.storage_name))
+    except clamav.ScannerError:
+        # No verdict: put it back so the retry (or the sweeper) tries again.
+        EvidenceItem.objects.filter(pk=item.pk).update(status=EvidenceItem.Status.STAGED)
+        raise
+    if not verdict.clean:
+        _finish(item, EvidenceItem.Status.QUARANTINED, verdict.signature, now)
+        return item
+    with tempfile.TemporaryDirectory(prefix="evidence-") as directory:
+        path = _download(item, directory)
+        try:
+            if item.kind == Kind.IMAGE:
+                image = media.process_image(path)
+                item.metadata = image.metadata
+                derived = {"thumbnail": image.thumbnail, "shareable": image.shareable}
+            elif item.kind in (Kind.VIDEO, Kind.AUDIO):
+                av = media.process_av(path, kind=item.kind)
+                item.metadata = av.metadata
+                derived = {"poster": av.poster} if av.poster else {}
+            else:
+                derived = {}
+        except media.MediaRejected as exc:
+            _finish(item, EvidenceItem.Status.REJECTED, exc.reason, now)
+            return item
+    with transaction.atomic():
+        for version, data in derived.items():
+            derivative = _save_derivative(item, version, data)
+            _custody(item, CustodyEvent.Action.DERIVED, version=version, sha256=derivative.sha256)
+        item.status = EvidenceItem.Status.CLEAN
+        item.processed_at = timezone.now()
+        item.save(update_fields=["status", "metadata", "processed_at"])
+        _custody(item, CustodyEvent.Action.SCANNED_CLEAN, sha256=item.sha256)
+    return item
+
+
+def _finish(item: EvidenceItem, status: str, reason: str, now: Any) -> None:
+    action = (
+        CustodyEvent.Action.QUARANTINED
+        if status == EvidenceItem.Status.QUARANTINED
+        else CustodyEvent.Action.REJECTED
+    )
+    with transaction.atomic():
+        item.status = status
+        item.status_reason = reason[:300]
+        item.processed_at = timezone.now()
+        item.save(update_fields=["status", "status_reason", "processed_at"])
+        _custody(item, action, sha256=item.sha256, detail={"reason": reason[:300]})
+    logger.info("evidence %s %s", item.pk, status)
+
+
+def evidence_requeue_stale(*, now: Any = None) -> int:
+    """Queue again what a lost message or a dead worker left unprocessed.
+
+    Items still "staged" a few minutes after arrival never reached a worker;
+    items "scanning" past the processing time limit lost theirs. Either way
+    processing is idempotent, so queueing again is safe.
+    """
+    now = now or timezone.now()
+    stuck = EvidenceItem.objects.filter(
+        status=EvidenceItem.Status.SCANNING,
+        scan_started_at__lt=now
+        - timedelta(seconds=settings.EVIDENCE_PROCESS_TIMEOUT_SECONDS + 120),
+    )
+    stuck.update(status=EvidenceItem.Status.STAGED)
+    stale = list(
+        EvidenceItem.objects.filter(
+            status=EvidenceItem.Status.STAGED, created_at__lt=now - timedelta(minutes=5)
+        ).values_list("pk", flat=True)
+    )
+    for item_id in stale:
+        _enqueue_processing(item_id)
+    return len(stale)
+
+
+# --- Purging ----------------------------------------------------------------
+
+
+def evidence_purge_unclaimed(*, now: Any = None) -> int:
+    """Delete uploads and items nobody submitted within the staging period."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=settings.EVIDENCE_STAGED_TTL_SECONDS)
+    count = 0
+    for item in EvidenceItem.objects.unclaimed().filter(created_at__lt=cutoff).iterator():
+        _item_delete(item)
+        count += 1
+    for upload in Upload.objects.filter(updated_at__lt=cutoff).iterator():
+        names = list(upload.parts.values_list("storage_name", flat=True))
+        upload.delete()
+        _delete_names(names)
+        count += 1
+    return count
+
+
+# --- Serving ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Served:
+    name: str
+    content_type: str
+    sha256: str
+    size: int
+    version: str
+    filename: str
+
+
+class EvidenceIntegrityError(Exception):
+    """The stored bytes no longer match the hash recorded on arrival."""
+
+
+def evidence_serve(
+    *, item: EvidenceItem, version: str, user: User | AnonymousUser, action: str
+) -> Served:
+    """What to send for one version of an item, verified and logged.
+
+    The SHA-256 is computed again over the stored bytes before anything is
+    sent: a mismatch is recorded and nothing is served.
+    """
+    if item.status != EvidenceItem.Status.CLEAN:
+        raise EvidenceError("not_available", "not available", status=404)
+    if version == "original":
+        name, content_type, expected, size = (
+            item.storage_name,
+            item.content_type,
+            item.sha256,
+            item.size,
+        )
+    else:
+        derivative = item.derivatives.filter(version=version).first()
+        if derivative is None:
+            raise EvidenceError("not_available", "not available", status=404)
+        name, content_type, expected, size = (
+            derivative.storage_name,
+            derivative.content_type,
+            derivative.sha256,
+            derivative.size,
+        )
+    digest = hashlib.sha256()
+    for block in iter_stored(name):
+        digest.update(block)
+    if digest.hexdigest() != expected:
+        _custody(
+            item,
+            CustodyEvent.Action.INTEGRITY_FAILED,
+            version=version,
+            sha256=digest.hexdigest(),
+            user=user,
+            detail={"expected": expected},
+        )
+        raise EvidenceIntegrityError(str(item.pk))
+    _custody(item, action, version=version, sha256=expected, user=user)
+    return Served(
+        name=name,
+        content_type=content_type,
+        sha256=expected,
+        size=size,
+        version=version,
+        filename=item.filename,
+    )

@@ -1,0 +1,91 @@
+"""The same evidence path on S3-compatible storage (moto's HTTP server)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+import requests
+from django.contrib.auth.models import Permission, User
+from django.core.files.storage import storages
+from django.test import Client
+
+from evidence import services
+from evidence.models import EvidenceItem
+from evidence.tests.conftest import jpeg_with_location
+from evidence.tests.helpers import processed
+
+# Transactional: on-commit work (deleting the staged parts) really runs.
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def s3(settings: Any, s3_endpoint: str) -> Any:
+    bucket = f"evidence-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3", endpoint_url=s3_endpoint, region_name="eu-west-2",
+        aws_access_key_id="test", aws_secret_access_key="test",
+    )  # fmt: skip
+    client.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
+    )
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                **settings.STORAGES["default"].get("OPTIONS", {}),
+                **{
+                    "bucket_name": bucket,
+                    "endpoint_url": s3_endpoint,
+                    "region_name": "eu-west-2",
+                    "access_key": "test",
+                    "secret_key": "test",
+                    "default_acl": "private",
+                    "querystring_auth": True,
+                    "querystring_expire": 60,
+                    "object_parameters": {"ServerSideEncryption": "AES256"},
+                    "file_overwrite": False,
+                },
+            },
+        },
+    }
+    settings.STORAGES["default"]["OPTIONS"].pop("location", None)
+    settings.STORAGES["default"]["OPTIONS"].pop("base_url", None)
+    return client, bucket
+
+
+def test_evidence_on_s3_is_private_encrypted_and_served_verified(
+    s3: Any, clamd: str, client: Client, settings: Any
+) -> None:
+    s3_client, bucket = s3
+    settings.EVIDENCE_CHUNK_MAX_BYTES = 1024
+    data = jpeg_with_location((300, 200))
+    item = processed(data)
+    assert item.status == EvidenceItem.Status.CLEAN
+    head = s3_client.head_object(Bucket=bucket, Key=item.storage_name)
+    assert head["ServerSideEncryption"] == "AES256"
+    assert head["ContentLength"] == len(data)
+    # No stray parts left behind in staging.
+    keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert not [k for k in keys if k.startswith("evidence/staging/")]
+    # Not readable without a signature; a signed URL is short-lived.
+    unsigned = f"{s3_client.meta.endpoint_url}/{bucket}/{item.storage_name}"
+    assert requests.get(unsigned, timeout=5).status_code == 403
+    assert "Expires=" in storages["default"].url(item.storage_name) or "X-Amz-Expires=60" in (
+        storages["default"].url(item.storage_name)
+    )
+    police = User.objects.create_user("priya", password="x" * 16, is_staff=True)
+    police.user_permissions.add(
+        *Permission.objects.filter(codename__in=["view_evidenceitem", "download_original"])
+    )
+    client.force_login(police)
+    response = client.get(f"/staff/evidence/{item.pk}/original/")
+    body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
+    assert hashlib.sha256(body).hexdigest() == item.sha256 == response["X-Evidence-SHA256"]
+    assert services.evidence_remove(owner=item.owner, item_id=item.pk)
+    keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    assert keys == []

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.files.storage import storages
+from django.utils import timezone
+
+from evidence import services
+from evidence.models import CustodyEvent, EvidenceItem, Upload
+from evidence.tests.conftest import jpeg_with_location, pdf_plain, png_bytes
+from evidence.tests.helpers import ALICE, processed, upload_bytes
+
+pytestmark = pytest.mark.django_db
+
+
+def test_finished_upload_records_hash_size_and_kind_from_content() -> None:
+    data = png_bytes()
+    item = upload_bytes(data, filename="holiday.pdf")
+    assert item.sha256 == hashlib.sha256(data).hexdigest()
+    assert item.size == len(data)
+    assert (item.kind, item.content_type) == ("image", "image/png")
+    assert item.status == EvidenceItem.Status.STAGED
+    assert item.custody.get().action == CustodyEvent.Action.RECEIVED
+    with storages["default"].open(item.storage_name) as stored:
+        assert stored.read() == data
+
+
+def test_upload_in_several_chunks_is_one_original(settings: pytest.FixtureRequest) -> None:
+    settings.EVIDENCE_CHUNK_MAX_BYTES = 1024  # type: ignore[attr-defined]
+    data = jpeg_with_location((400, 300))
+    assert len(data) > 2 * 1024
+    item = upload_bytes(data)
+    assert item.sha256 == hashlib.sha256(data).hexdigest()
+    assert not Upload.objects.get().parts.exists()
+
+
+def test_image_gets_thumbnail_and_shareable_copy_without_location(clamd: str) -> None:
+    item = processed(jpeg_with_location())
+    assert item.status == EvidenceItem.Status.CLEAN
+    assert item.metadata["device"] == "Acme Phone 7"
+    assert item.metadata["captured_at"] == "2026:11:01 18:30:00"
+    assert item.metadata["had_location"] is True
+    versions = {d.version: d for d in item.derivatives.all()}
+    assert set(versions) == {"thumbnail", "shareable"}
+    from PIL import Image
+
+    with storages["default"].open(versions["shareable"].storage_name) as handle:
+        shareable = Image.open(io.BytesIO(handle.read()))
+        assert not shareable.getexif()
+        assert shareable.format == "JPEG"
+
+
+def test_video_gets_duration_codecs_and_poster_frame(clamd: str, media_dir: Path) -> None:
+    item = processed((media_dir / "clip.mp4").read_bytes(), filename="clip.mp4")
+    assert item.status == EvidenceItem.Status.CLEAN, item.status_reason
+    assert item.kind == "video"
+    assert item.metadata["video_codec"] == "h264"
+    assert item.metadata["audio_codec"] == "aac"
+    assert 0.5 < item.metadata["duration_seconds"] < 1.5
+    assert item.metadata["captured_at"].startswith("2026-11-01")
+    assert item.derivatives.get().version == "poster"
+
+
+def test_audio_statement_is_probed(clamd: str, media_dir: Path) -> None:
+    item = processed((media_dir / "voice.mp3").read_bytes(), statement=True)
+    assert item.status == EvidenceItem.Status.CLEAN
+    assert (item.kind, item.is_statement) == ("audio", True)
+    assert item.metadata["audio_codec"] == "mp3"
+
+
+def test_pdf_is_scanned_and_kept_without_derivatives(clamd: str) -> None:
+    item = processed(pdf_plain())
+    assert (item.kind, item.status) == ("document", EvidenceItem.Status.CLEAN)
+    assert not item.derivatives.exists()
+
+
+def test_processing_twice_does_nothing_the_second_time(clamd: str) -> None:
+    item = processed(png_bytes())
+    assert services.evidence_process(item_id=item.pk) is None
+    assert item.custody.filter(action=CustodyEvent.Action.SCANNED_CLEAN).count() == 1
+
+
+def test_scanner_down_puts_item_back_for_retry(
+    settings: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    settings.CLAMD_ADDRESS = str(tmp_path / "no-such.sock")  # type: ignore[attr-defined]
+    item = upload_bytes(png_bytes())
+    with pytest.raises(services.clamav.ScannerError):
+        services.evidence_process(item_id=item.pk)
+    item.refresh_from_db()
+    assert item.status == EvidenceItem.Status.STAGED
+
+
+def test_unclaimed_uploads_are_purged_after_a_day() -> None:
+    old = upload_bytes(png_bytes())
+    EvidenceItem.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    fresh = upload_bytes(png_bytes())
+    stale = services.upload_create(owner=ALICE, filename="half.png")
+    stale = services.upload_append_chunk(upload=stale, offset=0, stream=io.BytesIO(png_bytes()))
+    part_name = stale.parts.get().storage_name
+    Upload.objects.filter(pk=stale.pk).update(updated_at=timezone.now() - timedelta(days=2))
+
+    services.evidence_purge_unclaimed()
+
+    assert list(EvidenceItem.objects.all()) == [fresh]
+    assert not storages["default"].exists(old.storage_name)
+    assert not storages["default"].exists(part_name)
+    assert not Upload.objects.filter(pk=stale.pk).exists()
+
+
+def test_heic_photo_is_decoded_and_shared_as_jpeg(clamd: str) -> None:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 200, 10)).save(out, format="HEIF")
+    item = processed(out.getvalue(), filename="IMG_0001.HEIC")
+    assert (item.content_type, item.status) == ("image/heic", EvidenceItem.Status.CLEAN)
+    assert item.derivatives.get(version="shareable").content_type == "image/jpeg"
+
+
+def test_memory_stays_flat_while_a_large_file_is_sent_and_finished(settings: Any) -> None:
+    import tracemalloc
+
+    settings.EVIDENCE_CHUNK_MAX_BYTES = 1024 * 1024
+    size = 24 * 1024 * 1024
+    header = png_bytes()
+
+    class Zeros(io.RawIOBase):
+        """A PNG header then zeros, produced on demand (never all in memory)."""
+
+        def __init__(self) -> None:
+            self.sent = 0
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            if self.sent >= size:
+                return 0
+            n = min(len(buffer), size - self.sent)
+            start = header[self.sent : self.sent + n] if self.sent < len(header) else b""
+            buffer[:n] = start + b"\0" * (n - len(start))
+            self.sent += n
+            return n
+
+    upload = services.upload_create(owner=ALICE, filename="big.png", declared_size=size)
+    tracemalloc.start()
+    try:
+        upload = services.upload_append_file(upload=upload, stream=io.BufferedReader(Zeros()))
+        item = services.upload_finish(upload=upload)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert item.size == size
+    assert peak < 4 * 1024 * 1024, peak
