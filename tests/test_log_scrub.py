@@ -140,6 +140,7 @@ WEB_PAGES: list[tuple[str, dict[str, Any]]] = [
     ("where", {"location_kind": "street", "area": "E09000030", "location_description": "A road"}),
     ("why", {"strands": ["race"]}),
     ("people", {"perpetrator_known": "no", "happened_before": "no"}),
+    ("evidence", {}),
     (
         "support",
         {
