@@ -9,7 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django_otp import login as otp_login
@@ -23,11 +23,13 @@ def second_factor_is_recent(request: HttpRequest) -> bool:
     return time.time() - verified_at <= settings.STAFF_REVERIFY_SECONDS
 
 
-def require_recent_second_factor(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def require_recent_second_factor(
+    view: Callable[..., HttpResponseBase],
+) -> Callable[..., HttpResponseBase]:
     """For sensitive actions: exports, evidence downloads, deletions, role changes."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if not second_factor_is_recent(request):
             return redirect(f"/staff/reverify/?next={request.get_full_path()}")
         return view(request, *args, **kwargs)

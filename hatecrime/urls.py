@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from audit.staff_site import StaffAdminSite
 from audit.views import reverify
 from hatecrime import health
+from privacy.views import breach_export
 
 # Staff sign in with a password and a second factor (TOTP or a backup code);
 # the admin is unreachable without both.
@@ -29,6 +30,7 @@ urlpatterns = [
     path("health/ready", health.ready, name="health-ready"),
     path("metrics", health.metrics, name="metrics"),
     path("staff/reverify/", reverify, name="staff-reverify"),
+    path("staff/access-by-account/", breach_export, name="staff-breach-export"),
     path("commissioning/", include("grants.urls")),
     path("staff/", admin.site.urls),
 ]

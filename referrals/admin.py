@@ -298,3 +298,7 @@ class DeliveryAttemptAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+# Caseloads, memberships, and the referrals admin scoped to each viewer (issue 5).
+from referrals import case_admin  # noqa: E402, F401

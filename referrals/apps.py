@@ -7,6 +7,7 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from referrals import receivers
+        from referrals.directory import directory_watch
         from reports.signals import report_consent_withdrawn, report_submitted
 
         # Sent inside the reports app's transactions: the referrals are
@@ -14,4 +15,10 @@ class ReferralsConfig(AppConfig):
         report_submitted.connect(receivers.on_report_submitted, dispatch_uid="referrals-submit")
         report_consent_withdrawn.connect(
             receivers.on_report_consent_withdrawn, dispatch_uid="referrals-withdraw"
+        )
+        directory_watch()
+        from referrals import case_services
+
+        report_submitted.connect(
+            case_services.on_report_submitted, dispatch_uid="referrals-repeats"
         )

@@ -188,23 +188,10 @@ class RiskLevel(models.TextChoices):
 class ReferralQuerySet(models.QuerySet["Referral"]):
     def visible_to(self, user: User | AnonymousUser) -> ReferralQuerySet:
         """What a member of staff may see: triage sees every referral; a
-        provider's staff their provider's, a police liaison their force's,
-        once delivered; anyone else nothing."""
-        if not user.is_active:
-            return self.none()
-        if user.is_superuser or user.has_perm("referrals.view_all_referrals"):
-            return self
-        membership = StaffMembership.objects.filter(user_id=user.pk).first()
-        if membership is None:
-            return self.none()
-        unsent = [Referral.DeliveryStatus.PENDING, Referral.DeliveryStatus.CANCELLED]
-        if membership.provider_id is not None:
-            return self.filter(service__provider_id=membership.provider_id).exclude(
-                delivery_status__in=unsent
-            )
-        return self.filter(police_force_id=membership.police_force_id).exclude(
-            delivery_status__in=unsent
-        )
+        provider's staff their provider's (an advocate: the unassigned ones
+        and their own), a police liaison their force's, once delivered;
+        anyone else nothing. The rule is in case_models.referrals_visible_to."""
+        return referrals_visible_to(self, user)
 
     def for_provider(self, provider: Provider) -> ReferralQuerySet:
         """The referrals a provider may see: delivered to one of its services."""
@@ -359,8 +346,12 @@ class Delivery(models.Model):
 
     def save(self, *args: object, **kwargs: object) -> None:
         if not self.message_id:
-            self.message_id = f"msg_{uuid.uuid4().hex}"
+            self.message_id = self.new_message_id()
         super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    @staticmethod
+    def new_message_id() -> str:
+        return f"msg_{uuid.uuid4().hex}"
 
 
 class DeliveryAttempt(models.Model):
@@ -454,3 +445,7 @@ class StaffMembership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} at {self.provider or self.police_force}"
+
+
+# Casework (cases and their records, police responses) and its access rules.
+from referrals.case_models import Case, referrals_visible_to  # noqa: E402, F401

@@ -9,7 +9,11 @@ from reports.models import Report
 
 
 def on_report_submitted(sender: type[Report], *, report: Report, **kwargs: Any) -> None:
-    report_referrals_create(report=report)
+    report_referrals_create(
+        report=report,
+        strands=kwargs.get("strands"),
+        incident_types=kwargs.get("incident_types"),
+    )
 
 
 def on_report_consent_withdrawn(sender: type[Report], *, report: Report, **kwargs: Any) -> None:

@@ -8,6 +8,7 @@ open across a partner's slow response would block the rows it touched.
 
 from __future__ import annotations
 
+import copy
 import datetime
 import hashlib
 import json
@@ -27,9 +28,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language_info
 
+from referrals.case_services import case_open
 from referrals.deadlines import working_days_after
+from referrals.directory import ServiceEntry, directory
 from referrals.models import (
-    Capacity,
     Delivery,
     DeliveryAttempt,
     DeliveryChannel,
@@ -40,12 +42,11 @@ from referrals.models import (
     Referral,
     ReferralEvent,
     RiskLevel,
-    RoutingRule,
     Service,
 )
 from referrals.payloads import referral_payload
 from referrals.webhooks import webhook_headers
-from reports.models import PoliceForce, Report
+from reports.models import IncidentType, PoliceForce, Report, Strand
 from reports.services import report_mark_referred
 
 logger = logging.getLogger(__name__)
@@ -102,84 +103,99 @@ def _speaks(service: Service, languages: set[str]) -> str | None:
     return min(spoken) if spoken else None
 
 
-def _unavailable(service: Service) -> str | None:
-    """Why a service cannot take a referral now, or None if it can."""
-    if not service.accepts_referrals:
-        return "does not take referrals"
-    if service.capacity != Capacity.OPEN:
-        return "is full" if service.capacity == Capacity.FULL else "is paused"
-    if not service.provider.has_channel:
-        return "has no delivery channel"
-    return None
+def _support_routes(
+    report: Report,
+    *,
+    exclude_service_ids: set[int],
+    strands: list[Strand] | None = None,
+) -> list[Route]:
+    """Every service that could take this report, best first, with the reason.
 
-
-def _support_routes(report: Report, *, exclude_service_ids: set[int]) -> list[Route]:
-    """Every service that could take this report, best first, with the reason."""
-    strands = list(report.strands.all())
+    ``strands`` are the report's strands when the caller has them already
+    (report_submit does); otherwise they are read. The rules and services
+    come from the cached directory (referrals.directory).
+    """
+    if strands is None:
+        strands = list(report.strands.all())
+    strand_ids = {strand.pk for strand in strands}
     needs = _report_needs(report)
+    area_id = report.area_id
+    area_name = report.area.name
+    found = directory()
     asked = "victim asked for support"
     routes: list[Route] = []
     skipped: list[str] = []
     seen: set[int] = set(exclude_service_ids)
 
-    def consider(service: Service, because: list[str]) -> None:
+    def consider(entry: ServiceEntry, because: list[str]) -> None:
+        service = entry.service
         if service.pk in seen:
             return
         seen.add(service.pk)
-        why_not = _unavailable(service)
-        if why_not:
-            skipped.append(f"{service.provider.name} {why_not}")
+        if entry.unavailable:
+            skipped.append(f"{service.provider.name} {entry.unavailable}")
             return
         reason = f"sent to {service.provider.name} because: " + ", ".join([*because, asked])
         if skipped:
             reason += " (" + "; ".join(skipped) + ")"
-        routes.append(Route(kind=Referral.Kind.SUPPORT, reason=reason, service=service))
+        # A copy: the directory's instances are shared by every request.
+        routes.append(Route(kind=Referral.Kind.SUPPORT, reason=reason, service=copy.copy(service)))
 
-    rules = (
-        RoutingRule.objects.filter(active=True, need__in=needs)
-        .filter(Q(strand__isnull=True) | Q(strand__in=strands))
-        .filter(Q(area__isnull=True) | Q(area=report.area))
-        .select_related("strand", "area", "service__provider")
-    )
-    for rule in rules:
-        because = [rule.strand.name.lower() if rule.strand else "any strand"]
-        because.append(f"area {report.area.name}" if rule.area else "any area")
+    for rule in found.rules:
+        if rule.need not in needs:
+            continue
+        if rule.strand_id is not None and rule.strand_id not in strand_ids:
+            continue
+        if rule.area_id is not None and rule.area_id != area_id:
+            continue
+        because = [rule.strand_name.lower() if rule.strand_id is not None else "any strand"]
+        because.append(f"area {area_name}" if rule.area_id is not None else "any area")
         if rule.need and rule.need != Need.SUPPORT:
             because.append(str(Need(rule.need).label).lower())
-        consider(rule.service, because)
+        consider(found.services[rule.service_id], because)
     # The directory's own fallbacks: specialists for the strands and area,
-    # then the universal services that cover the area.
-    directory = (
-        Service.objects.filter(accepts_referrals=True)
-        .select_related("provider")
-        .prefetch_related("strands")
-        .for_strands_and_area(strands=strands or None, area=report.area)
-    )
-    strand_ids = {strand.pk for strand in strands}
+    # then the universal services that cover the area (in the order of
+    # ServiceQuerySet.for_strands_and_area).
+    fallbacks = [
+        entry
+        for entry in found.services.values()
+        if entry.accepts_referrals
+        and (not strand_ids or entry.all_strands or entry.strand_ids & strand_ids)
+        and (entry.national or area_id in entry.area_ids)
+    ]
     # Within each tier of the directory (local specialists, national
     # specialists, universal services), services that speak the reporter's
-    # language come first, so first contact can happen in it. Staff's
-    # routing rules above still come before any of these.
+    # language come first, so first contact can happen in it (a stable sort:
+    # otherwise the directory's order). Staff's routing rules above still
+    # come before any of these.
     languages = _reporter_languages(report)
-    speaks = {service.pk: _speaks(service, languages) for service in directory}
-    ordered = sorted(
-        directory, key=lambda svc: (svc.all_strands, svc.national, speaks[svc.pk] is None)
+    speaks = {entry.service.pk: _speaks(entry.service, languages) for entry in fallbacks}
+    fallbacks.sort(
+        key=lambda entry: (entry.all_strands, entry.national, speaks[entry.service.pk] is None)
     )
-    for service in ordered:
-        if service.all_strands:
+    for entry in fallbacks:
+        if entry.all_strands:
             because = ["supports every kind of hate crime"]
         else:
-            because = [s.name.lower() for s in service.strands.all() if s.pk in strand_ids]
-        because.append(f"area {report.area.name}")
-        if speaks[service.pk]:
-            because.append(f"speaks {speaks[service.pk]}")
-        consider(service, because)
+            because = [name.lower() for pk, name in entry.strands if pk in strand_ids]
+        because.append(f"area {area_name}")
+        if speaks[entry.service.pk]:
+            because.append(f"speaks {speaks[entry.service.pk]}")
+        consider(entry, because)
     return routes
 
 
-def report_route(*, report: Report, exclude_service_ids: set[int] | None = None) -> list[Route]:
+def report_route(
+    *,
+    report: Report,
+    exclude_service_ids: set[int] | None = None,
+    strands: list[Strand] | None = None,
+) -> list[Route]:
     """Where a report goes, under its consent: its police force and the best
-    support service. Nothing is routed that the reporter did not agree to."""
+    support service. Nothing is routed that the reporter did not agree to.
+
+    ``strands``: the report's strands, when the caller has them already.
+    """
     routes: list[Route] = []
     if report.wants_police_told and report.consent_share_with_police:
         force = report.area.police_force
@@ -193,14 +209,17 @@ def report_route(*, report: Report, exclude_service_ids: set[int] | None = None)
             )
         )
     if report.wants_support and report.consent_share_with_support:
-        support = _support_routes(report, exclude_service_ids=exclude_service_ids or set())
+        support = _support_routes(
+            report, exclude_service_ids=exclude_service_ids or set(), strands=strands
+        )
         routes.extend(support[:1])
     return routes
 
 
-def _risk_level(report: Report) -> str:
-    kinds = {kind.code for kind in report.incident_types.all()}
-    if report.still_happening == "yes" or kinds & HIGH_RISK_INCIDENT_TYPES:
+def _risk_level(report: Report, incident_type_codes: set[str] | None = None) -> str:
+    if incident_type_codes is None:
+        incident_type_codes = {kind.code for kind in report.incident_types.all()}
+    if report.still_happening == "yes" or incident_type_codes & HIGH_RISK_INCIDENT_TYPES:
         return RiskLevel.HIGH
     return RiskLevel.STANDARD
 
@@ -264,18 +283,66 @@ def _referral_create(
     return referral
 
 
-def report_referrals_create(*, report: Report) -> list[Referral]:
+def report_referrals_create(
+    *,
+    report: Report,
+    strands: list[Strand] | None = None,
+    incident_types: list[IncidentType] | None = None,
+) -> list[Referral]:
     """Write the referrals a submitted report implies: the outbox.
 
     Runs inside report_submit's transaction (via the report_submitted
-    signal), so a report is never saved without its referrals.
+    signal), so a report is never saved without its referrals. ``strands``
+    and ``incident_types`` are the report's, when the caller has them (they
+    are read otherwise). Each referral gets its CREATED event and its
+    delivery; after commit one message queues every delivery's send.
     """
     now = timezone.now()
-    with transaction.atomic():
-        return [
-            _referral_create(report=report, route=route, now=now)
-            for route in report_route(report=report)
-        ]
+    routes = report_route(report=report, strands=strands)
+    if not routes:
+        return []
+    codes = None if incident_types is None else {kind.code for kind in incident_types}
+    risk_level = _risk_level(report, codes)
+    deliver_by = working_days_after(report.submitted_at, DELIVER_WITHIN_WORKING_DAYS)
+    # No savepoint: inside report_submit a failure here fails the whole
+    # submission anyway, and on its own this is the whole transaction.
+    with transaction.atomic(savepoint=False):
+        referrals = Referral.objects.bulk_create(
+            [
+                Referral(
+                    report=report,
+                    kind=route.kind,
+                    service=route.service,
+                    police_force=route.police_force,
+                    reason=route.reason,
+                    risk_level=risk_level,
+                    created_at=now,
+                    deliver_by=deliver_by,
+                )
+                for route in routes
+            ]
+        )
+        ReferralEvent.objects.bulk_create(
+            [
+                ReferralEvent(referral=referral, kind=ReferralEvent.Kind.CREATED, at=now, data={})
+                for referral in referrals
+            ]
+        )
+        deliveries = Delivery.objects.bulk_create(
+            [
+                Delivery(
+                    referral=referral,
+                    kind=Delivery.Kind.REFERRAL,
+                    message_id=Delivery.new_message_id(),
+                    created_at=now,
+                    next_attempt_at=now,
+                )
+                for referral in referrals
+            ]
+        )
+        delivery_ids = [delivery.pk for delivery in deliveries]
+        transaction.on_commit(lambda: deliveries_enqueue(delivery_ids=delivery_ids), robust=True)
+    return referrals
 
 
 def referral_override(
@@ -315,6 +382,37 @@ def delivery_enqueue(*, delivery_id: int) -> None:
 
     delivery_send_task.delay(delivery_id)
     Delivery.objects.filter(pk=delivery_id).update(last_queued_at=timezone.now())
+
+
+def deliveries_enqueue(*, delivery_ids: list[int]) -> None:
+    """Queue the sends of a new report's deliveries with one message.
+
+    A report's request publishes one small task (its delivery ids) instead
+    of a send task and an UPDATE per delivery; the worker fans it out
+    (deliveries_fan_out). One delivery is queued directly, as before. If
+    the message is lost, the sweeper re-queues the deliveries (their
+    last_queued_at is still empty) after the grace period.
+    """
+    if len(delivery_ids) == 1:
+        delivery_enqueue(delivery_id=delivery_ids[0])
+        return
+    from referrals.tasks import deliveries_fan_out_task  # the task module imports this one
+
+    deliveries_fan_out_task.delay(delivery_ids)
+
+
+def deliveries_fan_out(*, delivery_ids: list[int]) -> None:
+    """In the worker: queue one send task per delivery, as delivery_enqueue does."""
+    from referrals.tasks import delivery_send_task  # the task module imports this one
+
+    queued: list[int] = []
+    try:
+        for delivery_id in delivery_ids:
+            delivery_send_task.delay(delivery_id)
+            queued.append(delivery_id)
+    finally:
+        if queued:
+            Delivery.objects.filter(pk__in=queued).update(last_queued_at=timezone.now())
 
 
 def _retry_after(attempt_count: int) -> datetime.timedelta:
@@ -652,15 +750,19 @@ def referral_accept(
     """The provider takes the referral on; it is on the advocate's caseload."""
     if referral.kind != Referral.Kind.SUPPORT:
         raise InvalidTransition("police referrals are acknowledged, not accepted")
-    return _reply(
-        referral=referral,
-        outcome=Referral.Outcome.ACCEPTED,
-        allowed_from=(Referral.Outcome.NONE, Referral.Outcome.ACKNOWLEDGED),
-        acting_user=acting_user,
-        acting_provider=acting_provider,
-        advocate=advocate,
-        advocate_name=advocate_name,
-    )
+    with transaction.atomic():
+        referral = _reply(
+            referral=referral,
+            outcome=Referral.Outcome.ACCEPTED,
+            allowed_from=(Referral.Outcome.NONE, Referral.Outcome.ACKNOWLEDGED),
+            acting_user=acting_user,
+            acting_provider=acting_provider,
+            advocate=advocate,
+            advocate_name=advocate_name,
+        )
+        # The accepted referral becomes a case on the advocate's caseload.
+        case_open(referral=referral, acting_user=acting_user)
+    return referral
 
 
 def referral_decline(

@@ -27,6 +27,12 @@ def delivery_send_task(delivery_id: int) -> str:
     return services.delivery_send(delivery_id=delivery_id)
 
 
+@shared_task(ignore_result=True, acks_late=True)
+def deliveries_fan_out_task(delivery_ids: list[int]) -> None:
+    """A new report's deliveries, queued with one message: one send task each."""
+    services.deliveries_fan_out(delivery_ids=[int(pk) for pk in delivery_ids])
+
+
 @shared_task(ignore_result=True)
 def deliveries_sweep() -> int:
     return len(services.deliveries_requeue_stale())

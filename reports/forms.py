@@ -7,9 +7,10 @@ the same forms over the sections of a JSON body (reports/api).
 
 from __future__ import annotations
 
+import copy
 import datetime
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django import forms
@@ -27,7 +28,7 @@ from reports.models import (
     WhenKind,
     YesNoUnsure,
 )
-from reports.reference_data import reference_name
+from reports.reference_data import ReferenceData, reference_data_cached, reference_name
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
@@ -58,20 +59,88 @@ class YesNoField(forms.TypedChoiceField):
 
 
 class ReferenceChoiceField(forms.ModelChoiceField):
-    """A choice of strand, incident type or area, named in the reporter's language."""
+    """A choice of strand or incident type, named in the reporter's language
+    (the support directory's filter)."""
 
     def label_from_instance(self, obj: Any) -> str:
         return reference_name(obj)
 
 
-class ReferenceMultipleChoiceField(forms.ModelMultipleChoiceField):
+class CachedModelChoiceField(forms.ModelChoiceField):
+    """A ModelChoiceField over reference data, chosen by code, that finds the
+    chosen object in the cached reference data (reports.reference_data)
+    rather than with a query. Same answers and errors as a query would give;
+    the queryset still supplies the choices a page shows."""
+
+    def __init__(self, *, by_code: Callable[[ReferenceData], Mapping[str, Any]], **kwargs: Any):
+        super().__init__(to_field_name="code", **kwargs)
+        self.by_code = by_code
+
     def label_from_instance(self, obj: Any) -> str:
+        # Strands and incident types in the reporter's language, by code.
         return reference_name(obj)
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values:
+            return None
+        self.validate_no_null_characters(value)
+        if isinstance(value, self.queryset.model):  # type: ignore[union-attr]
+            value = value.code
+        found = self.by_code(reference_data_cached()).get(str(value))
+        if found is None:
+            raise forms.ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return copy.copy(found)
+
+
+class CachedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """CachedModelChoiceField for several choices: cleans to a list of the
+    chosen objects in their model's order (what the queryset would give);
+    an optional field left empty is still the queryset's none() (no query)."""
+
+    def __init__(self, *, by_code: Callable[[ReferenceData], Mapping[str, Any]], **kwargs: Any):
+        super().__init__(to_field_name="code", **kwargs)
+        self.by_code = by_code
+
+    def label_from_instance(self, obj: Any) -> str:
+        # Strands and incident types in the reporter's language, by code.
+        return reference_name(obj)
+
+    def _check_values(self, value: Any) -> Any:
+        try:
+            wanted = frozenset(value)
+        except TypeError as exc:
+            # list of lists isn't hashable, for example
+            raise forms.ValidationError(
+                self.error_messages["invalid_list"], code="invalid_list"
+            ) from exc
+        for code in wanted:
+            self.validate_no_null_characters(code)
+        known = self.by_code(reference_data_cached())
+        codes = {str(code) for code in wanted}
+        for code in wanted:
+            if str(code) not in known:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_choice"],
+                    code="invalid_choice",
+                    params={"value": code},
+                )
+        return [copy.copy(found) for key, found in known.items() if key in codes]
 
 
 def _not_in_future(value: datetime.date | None) -> None:
     if value and value > timezone.localdate():
         raise forms.ValidationError(_("The date must be today or in the past."), code="future")
+
+
+class _SharedFields(dict[str, forms.Field]):
+    """Fields that a form's deep copy copies only shallowly (the dict itself)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, forms.Field]:
+        return dict(self)
 
 
 class StepForm(forms.Form):
@@ -86,8 +155,17 @@ class StepForm(forms.Form):
     template_name = "reports/step.html"
 
     def __init__(
-        self, *args: Any, answers: Mapping[str, Mapping[str, Any]] | None = None, **kwargs: Any
+        self,
+        *args: Any,
+        answers: Mapping[str, Mapping[str, Any]] | None = None,
+        validate_only: bool = False,
+        **kwargs: Any,
     ) -> None:
+        if validate_only:
+            # A form that is only validated, never rendered, shares the
+            # class's Field objects (cleaning reads them and changes none)
+            # instead of deep-copying every field and widget.
+            self.base_fields = _SharedFields(type(self).base_fields)  # type: ignore[misc]
         super().__init__(*args, **kwargs)
         self.answers = answers or {}
 
@@ -140,11 +218,11 @@ ACCOUNT_FORMATS = [
 class WhatForm(StepForm):
     title = _("What happened")
 
-    incident_types = ReferenceMultipleChoiceField(
+    incident_types = CachedModelMultipleChoiceField(
         label=_("What happened?"),
         help_text=_("Select all that apply."),
         queryset=IncidentType.objects.all(),
-        to_field_name="code",
+        by_code=lambda data: data.incident_types,
         widget=forms.CheckboxSelectMultiple,
         error_messages={
             "required": _("Select what happened."),
@@ -263,14 +341,14 @@ class WhereForm(StepForm):
         widget=forms.RadioSelect,
         error_messages={"required": _("Select where it happened.")},
     )
-    area = forms.ModelChoiceField(
+    area = CachedModelChoiceField(
         label=_("Which area?"),
         help_text=_(
             "The London borough or police force area where it happened. If it happened "
             "online, choose the area where the person it happened to lives."
         ),
         queryset=Area.objects.all(),
-        to_field_name="code",
+        by_code=lambda data: data.areas,
         empty_label=_("Choose an area"),
         error_messages={
             "required": _("Choose the area."),
@@ -332,14 +410,14 @@ class WhereForm(StepForm):
 class WhyForm(StepForm):
     title = _("Why you think it was hate")
 
-    strands = ReferenceMultipleChoiceField(
+    strands = CachedModelMultipleChoiceField(
         label=_("Why do you think it happened?"),
         help_text=_(
             "A hate crime or incident is anything the victim or anyone else thinks was "
             "because of hostility or prejudice towards who someone is. Select all that apply."
         ),
         queryset=Strand.objects.all(),
-        to_field_name="code",
+        by_code=lambda data: data.strands,
         widget=forms.CheckboxSelectMultiple,
         required=False,
         error_messages={

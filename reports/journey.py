@@ -72,7 +72,7 @@ def validate(raw: Mapping[str, Any]) -> tuple[Answers, dict[str, forms.utils.Err
     cleaned: Answers = {}
     errors: dict[str, forms.utils.ErrorDict] = {}
     for step in STEPS:
-        form = step.form_class(data=raw.get(step.slug) or {}, answers=cleaned)
+        form = step.form_class(data=raw.get(step.slug) or {}, answers=cleaned, validate_only=True)
         if form.is_valid():
             cleaned[step.slug] = form.cleaned_data
         else:

@@ -5,9 +5,12 @@ other force's area as a whole)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.db import models, transaction
 from django.utils.translation import gettext, gettext_noop
 
+from reports.caching import VersionedCache
 from reports.models import Area, IncidentType, PoliceForce, Strand
 
 # Strand and incident type names are rows in the database, stored in English
@@ -156,3 +159,36 @@ def reference_data_load() -> None:
             code=code,
             defaults={"name": name, "kind": Area.Kind.LONDON_BOROUGH, "police_force": force},
         )
+
+
+# --- The loaded reference data, cached per process (reports.caching) ---------------
+
+
+@dataclass(frozen=True)
+class ReferenceData:
+    """Every area (with its police force), strand and incident type by code,
+    each in its model's own order."""
+
+    areas: dict[str, Area]
+    strands: dict[str, Strand]
+    incident_types: dict[str, IncidentType]
+
+
+def _reference_data_read() -> ReferenceData:
+    return ReferenceData(
+        areas={area.code: area for area in Area.objects.select_related("police_force")},
+        strands={strand.code: strand for strand in Strand.objects.all()},
+        incident_types={kind.code: kind for kind in IncidentType.objects.all()},
+    )
+
+
+REFERENCE_DATA = VersionedCache("reference-data", _reference_data_read)
+
+
+def reference_data_cached() -> ReferenceData:
+    """The reference data, without a query when this process has it already.
+
+    The instances are shared: copy one before handing it to code that may
+    change it (reports.forms does).
+    """
+    return REFERENCE_DATA.get()

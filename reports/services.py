@@ -112,8 +112,11 @@ def report_submit(
                     created_by=acting_user if channel == Channel.ASSISTED else None,
                     **fields,
                 )
-                report.incident_types.set(answers["what"]["incident_types"])
-                report.strands.set(answers["why"]["strands"])
+                # A new report has no links yet: add, without reading them first.
+                incident_types = list(answers["what"]["incident_types"])
+                strands = list(answers["why"]["strands"])
+                report.incident_types.add(*incident_types)
+                report.strands.add(*strands)
                 if evidence_owner:
                     evidence_claim(
                         report=report,
@@ -128,7 +131,9 @@ def report_submit(
                     acting_user=acting_user,
                     data={"channel": channel},
                 )
-                report_submitted.send(sender=Report, report=report)
+                report_submitted.send(
+                    sender=Report, report=report, strands=strands, incident_types=incident_types
+                )
         except IntegrityError:
             # A reference collision (40 random bits) rolls back everything;
             # try again with another reference. Anything else is a real error.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import Group, User
 from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -37,4 +38,16 @@ def signed_in(user: User, password: str = PASSWORD) -> Client:
         },
     )
     assert response.status_code == 302, response.content[:500]
+    return client
+
+
+def verified_client(user: User) -> Client:
+    """A client signed in as ``user`` with a verified second factor, without
+    going through the sign-in form (for tests whose subject is not sign-in)."""
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="phone")
+    client = Client()
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
     return client

@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from rest_framework import serializers
+from rest_framework.utils.serializer_helpers import BindingDict
 
 from reports import journey
 from reports.forms import YesNoField
@@ -80,9 +81,37 @@ SECTION_SERIALIZERS = {
     step.slug: _section_serializer(step) for step in journey.STEPS if step.form_class().fields
 }
 
+
+class SharedFieldsSerializer(serializers.Serializer[Any]):
+    """A serializer whose fields are built and bound once per class.
+
+    DRF deep-copies a serializer's declared fields (and, for nested
+    serializers, theirs) for every instance, so that no instance's changes
+    reach another. A request body's type check (no instance, no context,
+    never partial) reads the fields and changes none, so every instance of
+    such a serializer shares one bound set, and validates and answers
+    exactly as a fresh set would.
+    """
+
+    @property
+    def fields(self) -> BindingDict:
+        cls = type(self)
+        shared: BindingDict | None = cls.__dict__.get("_shared_fields")
+        if shared is None:
+            prototype = cls()
+            shared = BindingDict(prototype)
+            for name, field in prototype.get_fields().items():
+                shared[name] = field
+            for field in shared.values():
+                if isinstance(field, serializers.Serializer):
+                    field.fields  # noqa: B018 (the nested fields, built now, once)
+            cls._shared_fields = shared  # type: ignore[attr-defined]
+        return shared
+
+
 ReportCreateSerializer = type(
     "ReportCreate",
-    (serializers.Serializer,),
+    (SharedFieldsSerializer,),
     {
         "__doc__": "A new report: one object per page of the web journey.",
         **{slug: serializer() for slug, serializer in SECTION_SERIALIZERS.items()},
@@ -117,7 +146,7 @@ class EvidenceAttachedSerializer(serializers.Serializer[dict[str, Any]]):
 
 def as_form_data(section: dict[str, Any], step: journey.Step) -> dict[str, Any]:
     """Typed API values as the raw strings the journey's form expects."""
-    fields = step.form_class().fields
+    fields = step.form_class.base_fields
     data: dict[str, Any] = {}
     for name, value in section.items():
         field = fields.get(name)
