@@ -1,5 +1,7 @@
 """Fixtures for every app's tests."""
 
+import importlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -41,3 +43,26 @@ def _force_login_includes_the_second_factor(monkeypatch: pytest.MonkeyPatch) -> 
         session.save()
 
     monkeypatch.setattr(Client, "force_login", force_login)
+
+
+@pytest.fixture(autouse=True)
+def _role_groups_survive_a_flush(request: pytest.FixtureRequest) -> Iterator[None]:
+    """A transactional test ends by emptying every table, data migrations'
+    rows included: put back the role groups and the permissions granted to
+    them (audit 0003, referrals 0005) so later tests see the database as
+    migrated."""
+    yield
+    if not ({"transactional_db", "live_server"} & set(request.fixturenames)):
+        return
+    from django.contrib.auth.models import Group, Permission
+
+    from audit.roles import Role
+
+    grants = importlib.import_module("referrals.migrations.0005_sysadmin_configuration").GRANTS
+    for role in Role:
+        group, _ = Group.objects.get_or_create(name=role.value)
+        group.permissions.add(
+            *Permission.objects.filter(
+                content_type__app_label="referrals", codename__in=grants.get(role.value, [])
+            )
+        )

@@ -15,7 +15,6 @@ from typing import Any
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from audit.models import AccessLogEntry
@@ -532,17 +531,25 @@ def report_repeat_victims_link(*, report: Report) -> list[RepeatVictimLink]:
     """
     if not (report.contact_email_index or report.contact_phone_index):
         return []
-    match = Q(contact_email_index=report.contact_email_index or None) | Q(
-        contact_phone_index=report.contact_phone_index or None
-    )
     now = timezone.now()
     links = []
-    earlier = (
-        Report.objects.filter(match)
-        .exclude(pk=report.pk)
-        .filter(submitted_at__lte=report.submitted_at)
-        .values_list("pk", "contact_email_index", "contact_phone_index")
-    )
+    # The latest earlier report per matching identifier, not every earlier
+    # one: the links form a chain back through a repeat victim's history, and
+    # a new report costs the same however many came before.
+    before = Report.objects.exclude(pk=report.pk).filter(submitted_at__lte=report.submitted_at)
+    candidates = {}
+    for field in ("contact_email_index", "contact_phone_index"):
+        value = getattr(report, field)
+        if value:
+            latest = (
+                before.filter(**{field: value})
+                .order_by("-submitted_at", "-pk")
+                .values_list("pk", "contact_email_index", "contact_phone_index")
+                .first()
+            )
+            if latest is not None:
+                candidates[latest[0]] = latest
+    earlier = list(candidates.values())
     for pk, email_index, phone_index in earlier:
         matched_on = []
         if report.contact_email_index and email_index == report.contact_email_index:

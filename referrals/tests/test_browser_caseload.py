@@ -27,8 +27,8 @@ from reports.reference_data import reference_data_load
 from tests.staff import PASSWORD, make_staff, totp_token
 
 # Transactional (the browser talks to a live server thread); the rows the
-# migrations made (role groups) are restored afterwards for other tests.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# migrations made (role groups) are restored afterwards by the root conftest.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
