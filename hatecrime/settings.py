@@ -182,6 +182,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = not DEBUG and env.boolean("SECURE_COOKIES", default=not EMBEDDED)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 CSRF_COOKIE_HTTPONLY = True
 
 # --- Passwords -------------------------------------------------------------
@@ -202,9 +203,21 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- Languages -------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English"))]
+# Public pages in these languages; each non-English catalogue (locale/) needs
+# review by a native speaker before going live (docs/translations.md).
+LANGUAGES = [
+    ("en", _("English")),
+    ("cy", _("Welsh")),
+    ("pl", _("Polish")),
+    ("ar", _("Arabic")),
+]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# The language chosen with the switcher is kept for the visit only: a browser
+# session cookie, like the journey's own (nothing left behind on the device).
+LANGUAGE_COOKIE_AGE = None
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "Europe/London"
 USE_TZ = True
 

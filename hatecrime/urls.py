@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("evidence.urls")),
     path("", include("referrals.urls")),
     path("", include("reports.urls")),
+    # Django's set_language: the switcher on every public page posts here.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("evidence.api.urls")),
     path("api/v1/", include("reports.api.urls")),
     path("api/v1/provider/", include("referrals.api.urls")),

@@ -3,11 +3,12 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from reports.forms import ReferenceChoiceField
 from reports.models import Area, Strand
 
 
 class DirectoryFilterForm(forms.Form):
-    strand = forms.ModelChoiceField(
+    strand = ReferenceChoiceField(
         label=_("What was it about?"),
         queryset=Strand.objects.all(),
         to_field_name="code",

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from referrals.models import Delivery, Referral, ReferralQuerySet
+from referrals.models import Delivery, Referral, ReferralQuerySet, Service, ServiceQuerySet
 from reports.models import Report
 
 
@@ -80,3 +80,11 @@ def report_referrals_for_reporter(*, report: Report) -> list[str]:
             line = _("We are sending your report to %(who)s.")
         lines.append(line % {"who": who, "day": _day(referral.outcome_at or referral.delivered_at)})
     return lines
+
+
+def services_to_call() -> ServiceQuerySet:
+    """Listed services a reporter can phone or reach by text relay: the ways
+    to report and get support for people who would rather not use the form."""
+    return (
+        Service.objects.listed().exclude(phone="", text_relay="").order_by("provider__name", "name")
+    )

@@ -13,6 +13,7 @@ import datetime
 import hashlib
 import json
 import logging
+import re
 import secrets
 import time
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import get_language_info
 
 from referrals.case_services import case_open
 from referrals.deadlines import working_days_after
@@ -76,6 +78,29 @@ def _report_needs(report: Report) -> set[str]:
     if report.accessibility_needs:
         needs.add(Need.ACCESSIBILITY)
     return needs
+
+
+def _language_names(text: str) -> set[str]:
+    """Languages named in free text ("Welsh, Polish / Arabic and BSL"), lower case."""
+    return {name.strip().lower() for name in re.split(r"[,;/\n]|\band\b", text) if name.strip()}
+
+
+def _reporter_languages(report: Report) -> set[str]:
+    """Languages other than English the reporter used or asked to be contacted in."""
+    names = _language_names(report.preferred_language)
+    if report.language and report.language != "en":
+        try:
+            info = get_language_info(report.language)
+            names |= {str(info["name"]).lower(), str(info["name_local"]).lower()}
+        except KeyError:
+            names.add(report.language.lower())
+    return names - {"english"}
+
+
+def _speaks(service: Service, languages: set[str]) -> str | None:
+    """The first of the reporter's languages the service lists, if any."""
+    spoken = _language_names(service.languages) & languages
+    return min(spoken) if spoken else None
 
 
 def _support_routes(
@@ -131,18 +156,31 @@ def _support_routes(
     # The directory's own fallbacks: specialists for the strands and area,
     # then the universal services that cover the area (in the order of
     # ServiceQuerySet.for_strands_and_area).
-    for entry in found.services.values():
-        if not entry.accepts_referrals:
-            continue
-        if strand_ids and not (entry.all_strands or entry.strand_ids & strand_ids):
-            continue
-        if not (entry.national or area_id in entry.area_ids):
-            continue
+    fallbacks = [
+        entry
+        for entry in found.services.values()
+        if entry.accepts_referrals
+        and (not strand_ids or entry.all_strands or entry.strand_ids & strand_ids)
+        and (entry.national or area_id in entry.area_ids)
+    ]
+    # Within each tier of the directory (local specialists, national
+    # specialists, universal services), services that speak the reporter's
+    # language come first, so first contact can happen in it (a stable sort:
+    # otherwise the directory's order). Staff's routing rules above still
+    # come before any of these.
+    languages = _reporter_languages(report)
+    speaks = {entry.service.pk: _speaks(entry.service, languages) for entry in fallbacks}
+    fallbacks.sort(
+        key=lambda entry: (entry.all_strands, entry.national, speaks[entry.service.pk] is None)
+    )
+    for entry in fallbacks:
         if entry.all_strands:
             because = ["supports every kind of hate crime"]
         else:
             because = [name.lower() for pk, name in entry.strands if pk in strand_ids]
         because.append(f"area {area_name}")
+        if speaks[entry.service.pk]:
+            because.append(f"speaks {speaks[entry.service.pk]}")
         consider(entry, because)
     return routes
 

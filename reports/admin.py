@@ -24,6 +24,7 @@ from reports.models import (
     ReportEvent,
     Strand,
 )
+from reports.selectors import report_language_needs
 from reports.services import report_triage
 
 
@@ -188,6 +189,7 @@ class ReportAdmin(ScopedAuditedAdmin):
         "area",
         "strand_names",
         "reporter_role",
+        "language_and_needs",
     ]
     list_filter = ["status", "channel", "location_kind", "strands", "area__kind"]
     list_select_related = ["area"]
@@ -199,6 +201,7 @@ class ReportAdmin(ScopedAuditedAdmin):
         "reference",
         "submitted_at",
         "incident_types_list",
+        "language_and_needs",
         *[
             name
             for _title, options in PERSONAL_FIELDSETS
@@ -209,7 +212,17 @@ class ReportAdmin(ScopedAuditedAdmin):
     fieldsets = [
         (
             "Triage",
-            {"fields": ["reference", "submitted_at", "status", "strands", "area", "reason"]},
+            {
+                "fields": [
+                    "reference",
+                    "submitted_at",
+                    "language_and_needs",
+                    "status",
+                    "strands",
+                    "area",
+                    "reason",
+                ]
+            },
         ),
         *PERSONAL_FIELDSETS,
     ]
@@ -257,6 +270,12 @@ class ReportAdmin(ScopedAuditedAdmin):
     def strand_names(self, obj: Report) -> str:
         return ", ".join(strand.name for strand in obj.strands.all())
 
+    @admin.display(description="Language and interpreting")
+    def language_and_needs(self, obj: Report) -> str:
+        # Contact should happen in the reporter's language: the language
+        # they used on the site, and any interpreter or BSL need they gave.
+        return report_language_needs(obj)
+
     @admin.display(description="What happened")
     def incident_types_list(self, obj: Report) -> str:
         return ", ".join(t.name for t in obj.incident_types.all())
@@ -292,7 +311,19 @@ class ReportAdmin(ScopedAuditedAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
         if self.has_change_permission(request, obj):
             return self.fieldsets
-        triage = ("Triage", {"fields": ["reference", "submitted_at", "status", "strands", "area"]})
+        triage = (
+            "Triage",
+            {
+                "fields": [
+                    "reference",
+                    "submitted_at",
+                    "language_and_needs",
+                    "status",
+                    "strands",
+                    "area",
+                ]
+            },
+        )
         return [triage, *PERSONAL_FIELDSETS]
 
     def save_model(self, request: HttpRequest, obj: Report, form: Any, change: bool) -> None:

@@ -28,7 +28,7 @@ from reports.models import (
     WhenKind,
     YesNoUnsure,
 )
-from reports.reference_data import ReferenceData, reference_data_cached
+from reports.reference_data import ReferenceData, reference_data_cached, reference_name
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 UK_POSTCODE = re.compile(r"^[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}$")
@@ -58,6 +58,14 @@ class YesNoField(forms.TypedChoiceField):
         return value
 
 
+class ReferenceChoiceField(forms.ModelChoiceField):
+    """A choice of strand or incident type, named in the reporter's language
+    (the support directory's filter)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return reference_name(obj)
+
+
 class CachedModelChoiceField(forms.ModelChoiceField):
     """A ModelChoiceField over reference data, chosen by code, that finds the
     chosen object in the cached reference data (reports.reference_data)
@@ -67,6 +75,10 @@ class CachedModelChoiceField(forms.ModelChoiceField):
     def __init__(self, *, by_code: Callable[[ReferenceData], Mapping[str, Any]], **kwargs: Any):
         super().__init__(to_field_name="code", **kwargs)
         self.by_code = by_code
+
+    def label_from_instance(self, obj: Any) -> str:
+        # Strands and incident types in the reporter's language, by code.
+        return reference_name(obj)
 
     def to_python(self, value: Any) -> Any:
         if value in self.empty_values:
@@ -92,6 +104,10 @@ class CachedModelMultipleChoiceField(forms.ModelMultipleChoiceField):
     def __init__(self, *, by_code: Callable[[ReferenceData], Mapping[str, Any]], **kwargs: Any):
         super().__init__(to_field_name="code", **kwargs)
         self.by_code = by_code
+
+    def label_from_instance(self, obj: Any) -> str:
+        # Strands and incident types in the reporter's language, by code.
+        return reference_name(obj)
 
     def _check_values(self, value: Any) -> Any:
         try:

@@ -29,6 +29,7 @@ from reports.forms import (
     WhoForm,
     WhyForm,
 )
+from reports.reference_data import reference_name
 
 Answers = dict[str, dict[str, Any]]
 
@@ -122,12 +123,15 @@ def display_value(field: forms.Field, value: Any) -> str:
     if isinstance(value, bool):
         return _("Yes") if value else _("No")
     if isinstance(value, Model):
-        return str(value)
+        return reference_name(value)
     if isinstance(value, datetime.date):
         return value.strftime("%d/%m/%Y")
     choices = dict(getattr(field, "choices", []) or [])
     if hasattr(value, "__iter__") and not isinstance(value, str):
-        return ", ".join(str(choices.get(item, item)) for item in value)
+        return ", ".join(
+            reference_name(item) if isinstance(item, Model) else str(choices.get(item, item))
+            for item in value
+        )
     return str(choices.get(value, value))
 
 

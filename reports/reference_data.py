@@ -7,28 +7,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import models, transaction
+from django.utils.translation import gettext, gettext_noop
 
 from reports.caching import VersionedCache
 from reports.models import Area, IncidentType, PoliceForce, Strand
 
+# Strand and incident type names are rows in the database, stored in English
+# (staff read them in the admin); reporters see them translated by code, so a
+# row renamed by staff still shows, untranslated, rather than disappearing.
 STRANDS = [
-    ("race", "Race or ethnicity"),
-    ("religion", "Religion or belief"),
-    ("sexual-orientation", "Sexual orientation"),
-    ("disability", "Disability"),
-    ("transgender", "Transgender identity"),
+    ("race", gettext_noop("Race or ethnicity")),
+    ("religion", gettext_noop("Religion or belief")),
+    ("sexual-orientation", gettext_noop("Sexual orientation")),
+    ("disability", gettext_noop("Disability")),
+    ("transgender", gettext_noop("Transgender identity")),
 ]
 
 INCIDENT_TYPES = [
-    ("physical-assault", "Physical assault"),
-    ("verbal-abuse", "Verbal abuse or insults"),
-    ("threats", "Threats"),
-    ("harassment", "Harassment or intimidation"),
-    ("damage", "Damage to property, graffiti or arson"),
-    ("online-abuse", "Online abuse"),
-    ("sexual-assault", "Sexual assault"),
-    ("other", "Something else"),
+    ("physical-assault", gettext_noop("Physical assault")),
+    ("verbal-abuse", gettext_noop("Verbal abuse or insults")),
+    ("threats", gettext_noop("Threats")),
+    ("harassment", gettext_noop("Harassment or intimidation")),
+    ("damage", gettext_noop("Damage to property, graffiti or arson")),
+    ("online-abuse", gettext_noop("Online abuse")),
+    ("sexual-assault", gettext_noop("Sexual assault")),
+    ("other", gettext_noop("Something else")),
 ]
 
 # (police.uk id, name, the area it polices outside London or None)
@@ -115,6 +119,19 @@ LONDON_AREAS = [
     ("E09000032", "Wandsworth"),
     ("E09000033", "Westminster"),
 ]
+
+
+_TRANSLATABLE_NAMES: dict[type[models.Model], dict[str, str]] = {
+    Strand: dict(STRANDS),
+    IncidentType: dict(INCIDENT_TYPES),
+}
+
+
+def reference_name(obj: models.Model) -> str:
+    """A strand's or incident type's name in the reporter's language, by its code."""
+    names = _TRANSLATABLE_NAMES.get(type(obj), {})
+    english = names.get(getattr(obj, "code", ""))
+    return gettext(english) if english else str(obj)
 
 
 @transaction.atomic

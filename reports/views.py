@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -10,6 +12,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
+from django.views.i18n import set_language
 from django_ratelimit.core import is_ratelimited
 
 from audit.roles import Role, has_role
@@ -17,6 +20,7 @@ from evidence import selectors as evidence_selectors
 from evidence import services as evidence_services
 from evidence.pages import handle_files_action, takes_files
 from evidence.views import item_view, session_owner, session_owner_forget
+from referrals.selectors import services_to_call
 from reports import abuse, journey
 from reports.api.errors import json_error
 from reports.forms import STATEMENT
@@ -28,7 +32,17 @@ SUBMISSION_SESSION_KEY = "report_submission"
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "reports/home.html")
+    return render(request, "reports/home.html", {"services_to_call": services_to_call()})
+
+
+def easy_read(request: HttpRequest) -> HttpResponse:
+    return render(request, "reports/easy_read.html", {"back_url": reverse("reports:home")})
+
+
+def easy_read_next(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "reports/easy_read_next.html", {"back_url": reverse("reports:easy_read")}
+    )
 
 
 def start(request: HttpRequest) -> HttpResponse:
@@ -57,6 +71,14 @@ def step(request: HttpRequest, slug: str) -> HttpResponse:
         return redirect(_step_url(first_unanswered))
     answers, _errors = journey.validate(draft.raw())
     changing = request.GET.get("change") == "1"
+    if request.method == "POST" and request.POST.get("language"):
+        # The language switcher on a journey page submits this page's form
+        # (its buttons carry form="step-form"), so what was typed here is
+        # kept before the page comes back in the other language.
+        form = current.form_class(data=request.POST, answers=answers)
+        if draft.answered(slug) or any(request.POST.get(name) for name in form.fields):
+            draft.save(slug, request.POST, list(form.fields))
+        return set_language(request)
     if request.method == "POST":
         form = current.form_class(data=request.POST, answers=answers)
         draft.save(slug, request.POST, list(form.fields))
@@ -87,6 +109,9 @@ def step(request: HttpRequest, slug: str) -> HttpResponse:
             "step_count": len(journey.STEPS),
             "back_url": back_url,
             "action_url": _step_url(slug, change=changing),
+            "switch_form_id": "step-form",
+            "switch_action": f"{_step_url(slug, change=changing)}"
+            f"{'&' if changing else '?'}{urlencode({'next': _step_url(slug, change=changing)})}",
         },
     )
 
