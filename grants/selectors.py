@@ -26,7 +26,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from grants.computed import measure_compute, repeat_victim_q
+from grants.computed import measure_compute_periods, repeat_victim_q
 from grants.financial_years import (
     financial_year_end,
     financial_year_label,
@@ -314,18 +314,18 @@ def grant_outcomes(grant: Grant, *, today: dt.date) -> list[MeasureOutcomes]:
             reported[key] = row.value
     results = []
     for measure in grant.measures.all():
+        targets = list(measure.targets.all())
+        bounds = [quarter_bounds(t.financial_year, t.quarter) for t in targets]
+        # Only quarters that have begun, counted to today: one query per measure.
+        begun = [(start, min(end, today)) for start, end in bounds if start <= today]
+        values = iter(measure_compute_periods(measure=measure, periods=begun))
         quarters = []
-        for target in measure.targets.all():
+        for target, (start, end) in zip(targets, bounds, strict=True):
             year, quarter = target.financial_year, target.quarter
-            start, end = quarter_bounds(year, quarter)
-            computed: Count | None = None
+            value = next(values) if start <= today else None
+            computed = suppress_one(value) if value is not None else None
             value_reported = reported.get((measure.pk, year, quarter))
-            achieved: Decimal | int | None = value_reported
-            if measure.method == OutcomeMeasure.Method.COMPUTED and start <= today:
-                value = measure_compute(measure=measure, start=start, end=min(end, today))
-                if value is not None:
-                    computed = suppress_one(value)
-                    achieved = value
+            achieved: Decimal | int | None = value if value is not None else value_reported
             status = rag_status(actual=achieved, target=target.target) if end < today else ""
             quarters.append(
                 QuarterOutcome(year, quarter, target.target, value_reported, computed, status)
