@@ -447,7 +447,7 @@ def case_close(*, case: Case, acting_user: User, reason: str) -> Case:
         _save(case, "status", "closed_at", "closure_reason")
         _event(case, CaseEvent.Kind.CLOSED, at=now, acting_user=acting_user, reason=reason)
         if reason not in NO_FEEDBACK_AFTER:
-            feedback_invite(case=case, now=now)
+            feedback_invite(case=case, now=now, acting_user=acting_user)
     return case
 
 
@@ -467,7 +467,9 @@ def _wants_email(report: Report) -> bool:
     )
 
 
-def feedback_invite(*, case: Case, now: datetime.datetime) -> VictimFeedback:
+def feedback_invite(
+    *, case: Case, now: datetime.datetime, acting_user: User | None
+) -> VictimFeedback:
     """Invite the victim to give feedback (inside case_close's transaction).
 
     The invitation shows on the follow-up page at once; the email, when they
@@ -481,7 +483,9 @@ def feedback_invite(*, case: Case, now: datetime.datetime) -> VictimFeedback:
             referrals__pk=case.referral_id
         )
         emailed = _wants_email(report)
-        _event(case, CaseEvent.Kind.FEEDBACK_INVITED, at=now, acting_user=None, email=emailed)
+        _event(
+            case, CaseEvent.Kind.FEEDBACK_INVITED, at=now, acting_user=acting_user, email=emailed
+        )
         if emailed:
             from referrals.tasks import feedback_invitation_send_task
 
