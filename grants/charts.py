@@ -37,17 +37,28 @@ def _nice_max(value: float) -> float:
     return 10.0 * magnitude
 
 
-def _label(value: float, money: bool) -> str:
+def _label(value: float, money: bool, percent: bool = False) -> str:
     text = f"{value:,.0f}"
+    if percent:
+        return f"{text}%"
     return f"£{text}" if money else text
 
 
 def bar_chart(
-    *, title: str, table_id: str, labels: Sequence[str], series: Sequence[Series], money: bool
+    *,
+    title: str,
+    table_id: str,
+    labels: Sequence[str],
+    series: Sequence[Series],
+    money: bool,
+    percent: bool = False,
 ) -> SafeString:
-    """Grouped vertical bars; ``table_id`` is the id of the table it shows."""
+    """Grouped vertical bars; ``table_id`` is the id of the table it shows.
+
+    ``percent``: the values are shares, drawn against a 0 to 100% axis.
+    """
     values = [float(v) for s in series for v in s.values if v is not None]
-    top = _nice_max(max(values, default=0.0))
+    top = 100.0 if percent else _nice_max(max(values, default=0.0))
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     group_w = plot_w / max(len(labels), 1)
@@ -64,7 +75,7 @@ def bar_chart(
         parts.append(
             f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}" class="chart__grid"/>'
             f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end" class="chart__axis">'
-            f"{escape(_label(value, money))}</text>"
+            f"{escape(_label(value, money, percent))}</text>"
         )
     for g, label in enumerate(labels):
         x0 = LEFT + g * group_w + group_w * 0.1

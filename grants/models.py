@@ -534,16 +534,18 @@ class OutcomeMeasure(models.Model):
         COMPUTED = "computed", _("Computed from our data")
 
     class Computation(models.TextChoices):
-        # Possible now: counted from reports.
+        # See grants.computed for each definition.
         REPORTS_RECEIVED = "reports_received", _("Reports received")
         REPEAT_VICTIM_REPORTS = "repeat_victim_reports", _("Reports from repeat victims")
-        # Need the referrals and case records (not built yet); see grants.computed.
         REFERRALS_RECEIVED = "referrals_received", _("Referrals received")
         REFERRALS_ACCEPTED = "referrals_accepted", _("Referrals accepted")
         CONTACTED_IN_TIME = "contacted_in_time", _("Victims contacted within the deadline")
         VICTIMS_SUPPORTED = "victims_supported", _("Victims supported")
         COPE_RECOVER_IMPROVED = "cope_recover_improved", _("Cope and recover measures improved")
         REPEAT_VICTIMS_SUPPORTED = "repeat_victims_supported", _("Repeat victims supported")
+        FEEDBACK_SATISFIED = "feedback_satisfied", _("Victims satisfied with the service")
+        FEEDBACK_SAFER = "feedback_safer", _("Victims feeling safer")
+        FEEDBACK_CONFIDENT = "feedback_confident", _("Victims confident to report again")
 
     grant = models.ForeignKey(Grant, on_delete=models.CASCADE, related_name="measures")
     name = models.CharField(max_length=200)

@@ -18,15 +18,16 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count as DbCount
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
-from grants.computed import measure_compute, repeat_victim_q
+from grants.computed import measure_compute_periods, repeat_victim_q
 from grants.financial_years import (
     financial_year_end,
     financial_year_label,
@@ -44,6 +45,8 @@ from grants.models import (
     Payment,
 )
 from grants.suppression import Count, is_small, suppress, suppress_one
+from referrals.case_models import PoliceOutcome, PoliceResponse, VictimFeedback
+from referrals.models import Referral
 from reports.models import Report, ReporterRole, Strand
 
 PENNY = Decimal("0.01")
@@ -314,18 +317,18 @@ def grant_outcomes(grant: Grant, *, today: dt.date) -> list[MeasureOutcomes]:
             reported[key] = row.value
     results = []
     for measure in grant.measures.all():
+        targets = list(measure.targets.all())
+        bounds = [quarter_bounds(t.financial_year, t.quarter) for t in targets]
+        # Only quarters that have begun, counted to today: one query per measure.
+        begun = [(start, min(end, today)) for start, end in bounds if start <= today]
+        values = iter(measure_compute_periods(measure=measure, periods=begun))
         quarters = []
-        for target in measure.targets.all():
+        for target, (start, end) in zip(targets, bounds, strict=True):
             year, quarter = target.financial_year, target.quarter
-            start, end = quarter_bounds(year, quarter)
-            computed: Count | None = None
+            value = next(values) if start <= today else None
+            computed = suppress_one(value) if value is not None else None
             value_reported = reported.get((measure.pk, year, quarter))
-            achieved: Decimal | int | None = value_reported
-            if measure.method == OutcomeMeasure.Method.COMPUTED and start <= today:
-                value = measure_compute(measure=measure, start=start, end=min(end, today))
-                if value is not None:
-                    computed = suppress_one(value)
-                    achieved = value
+            achieved: Decimal | int | None = value if value is not None else value_reported
             status = rag_status(actual=achieved, target=target.target) if end < today else ""
             quarters.append(
                 QuarterOutcome(year, quarter, target.target, value_reported, computed, status)
@@ -503,7 +506,7 @@ def insights_tables(*, financial_year: int | None) -> dict[str, Table]:
     aggregates (nothing personal), so keeping them for a few minutes
     (GRANTS_INSIGHTS_CACHE_SECONDS) is safe and keeps the page quick.
     """
-    key = f"grants:insights:v1:{financial_year or 'all'}"
+    key = f"grants:insights:v2:{financial_year or 'all'}"
     cached: dict[str, Table] | None = cache.get(key)
     if cached is not None:
         return cached
@@ -519,6 +522,7 @@ def insights_tables(*, financial_year: int | None) -> dict[str, Table]:
         "financial-year": reports_by_financial_year(months=all_months),
         "strand-year": reports_by_strand_and_year(),
         "repeat": repeat_victimisation_by_year(),
+        **outcome_tables(),
     }
     cache.set(key, tables, settings.GRANTS_INSIGHTS_CACHE_SECONDS)
     return tables
@@ -562,3 +566,208 @@ def repeat_victimisation_by_year() -> Table:
         note="A repeat victim said it had happened before, or reported before with the same "
         "email or phone (compared by keyed hash, never in plain text).",
     )
+
+
+# --- Outcomes by strand and financial year (police, repeat victims, feedback) ------------
+
+SATISFIED_FROM = VictimFeedback.Satisfaction.SATISFIED
+
+
+def share_cells(total: int, part: int) -> tuple[Count, Count, str]:
+    """A total, a part of it and the share, suppressed together.
+
+    The part is hidden when it, or the rest of the total, is 1 to 4 (either
+    would let someone work out the other); the share goes with it.
+    """
+    hidden = is_small(part) or is_small(total - part)
+    share = "" if hidden or not total else f"{round(100 * part / total)}%"
+    return suppress_one(total), Count(None) if hidden else Count(part), share
+
+
+def _year(month: dt.datetime | dt.date) -> int:
+    if isinstance(month, dt.datetime):
+        month = timezone.localtime(month).date()
+    return financial_year_of(month)
+
+
+def _strand_year_table(
+    *,
+    key: str,
+    title: str,
+    columns: tuple[str, str],
+    counts: dict[tuple[int, int], list[int]],
+    note: str,
+    names: dict[int, str] | None,
+) -> Table:
+    names = names if names is not None else _strand_names()
+    rows: list[list[object]] = []
+    for strand_id, name in names.items():
+        for year in sorted({y for s, y in counts if s == strand_id}):
+            total, part = counts[(strand_id, year)]
+            rows.append([name, financial_year_label(year), *share_cells(total, part)])
+    return Table(
+        key=key,
+        title=title,
+        columns=["Strand", "Financial year", *columns, "Share"],
+        rows=rows,
+        note=note,
+    )
+
+
+def _strand_names() -> dict[int, str]:
+    return dict(Strand.objects.order_by("order", "name").values_list("id", "name"))
+
+
+def _add(counts: dict[tuple[int, int], list[int]], rows: Any) -> dict[tuple[int, int], list[int]]:
+    for strand_id, month, total, part in rows:
+        if strand_id is None or month is None:
+            continue
+        entry = counts[(strand_id, _year(month))]
+        entry[0] += total
+        entry[1] += part
+    return counts
+
+
+def police_outcomes_by_strand_and_year(*, strand_names: dict[int, str] | None = None) -> Table:
+    """Of the reports passed to the police, the share with a charge or summons."""
+    to_police = Exists(
+        Referral.objects.filter(
+            report=OuterRef("pk"),
+            kind=Referral.Kind.POLICE,
+            delivery_status=Referral.DeliveryStatus.DELIVERED,
+        )
+    )
+    charged = Exists(
+        PoliceResponse.objects.filter(
+            referral__report=OuterRef("pk"), outcome=PoliceOutcome.CHARGE_SUMMONS
+        )
+    )
+    rows = (
+        Report.objects.filter(to_police)
+        .annotate(month=TruncMonth("submitted_at"))
+        .values_list("strands", "month")
+        .annotate(n=DbCount("id"), charged=DbCount("id", filter=Q(charged)))
+        .values_list("strands", "month", "n", "charged")
+    )
+    return _strand_year_table(
+        key="police-outcomes",
+        title="Police outcomes: charge or summons, by strand and financial year",
+        columns=("Reports passed to the police", "Charge or summons"),
+        counts=_add(defaultdict(lambda: [0, 0]), rows),
+        names=strand_names,
+        note="By the financial year the report was made, as police liaisons record the "
+        "outcome. A report may name several strands.",
+    )
+
+
+def repeat_victimisation_by_strand_and_year(*, strand_names: dict[int, str] | None = None) -> Table:
+    rows = (
+        Report.objects.filter(reporter_role=ReporterRole.VICTIM)
+        .annotate(month=TruncMonth("submitted_at"))
+        .values_list("strands", "month")
+        .annotate(n=DbCount("id"), repeat=DbCount("id", filter=repeat_victim_q()))
+        .values_list("strands", "month", "n", "repeat")
+    )
+    return _strand_year_table(
+        key="repeat-strand",
+        title="Repeat victimisation by strand and financial year",
+        columns=("Reports by victims", "From repeat victims"),
+        counts=_add(defaultdict(lambda: [0, 0]), rows),
+        names=strand_names,
+        note="A repeat victim said it had happened before, or reported before with the same "
+        "email or phone (compared by keyed hash, never in plain text).",
+    )
+
+
+def _answered() -> QuerySet[VictimFeedback]:
+    return VictimFeedback.objects.filter(answered_at__isnull=False)
+
+
+def satisfaction_by_strand_and_year(*, strand_names: dict[int, str] | None = None) -> Table:
+    rows = (
+        _answered()
+        .annotate(month=TruncMonth("answered_at"))
+        .values_list("case__referral__report__strands", "month")
+        .annotate(
+            n=DbCount("id"), satisfied=DbCount("id", filter=Q(satisfaction__gte=SATISFIED_FROM))
+        )
+        .values_list("case__referral__report__strands", "month", "n", "satisfied")
+    )
+    return _strand_year_table(
+        key="satisfaction",
+        title="Victims' satisfaction by strand and financial year",
+        columns=("Victims who gave feedback", "Satisfied or very satisfied"),
+        counts=_add(defaultdict(lambda: [0, 0]), rows),
+        names=strand_names,
+        note="By the financial year the feedback was given, when a case closed.",
+    )
+
+
+FEEDBACK_COLUMNS = [
+    "Victims who gave feedback",
+    "Satisfied",
+    "Share satisfied",
+    "Feeling safer",
+    "Share feeling safer",
+    "Confident to report again",
+    "Share confident",
+]
+
+
+def _feedback_table(*, key: str, title: str, group: str, label: str) -> Table:
+    """Answers grouped by ``group`` (a name), in name order."""
+    rows: list[list[object]] = []
+    for name, total, *parts in (
+        _answered()
+        .values_list(group)
+        .annotate(
+            n=DbCount("id"),
+            satisfied=DbCount("id", filter=Q(satisfaction__gte=SATISFIED_FROM)),
+            safer=DbCount("id", filter=Q(feels_safer=VictimFeedback.Answer.YES)),
+            confident=DbCount("id", filter=Q(confident_to_report=VictimFeedback.Answer.YES)),
+        )
+        .values_list(group, "n", "satisfied", "safer", "confident")
+        .order_by(group)
+    ):
+        row: list[object] = [name or "Not known", suppress_one(total)]
+        for part in parts:
+            _total, shown, share = share_cells(total, part)
+            row += [shown, share]
+        rows.append(row)
+    return Table(
+        key=key,
+        title=title,
+        columns=[label, *FEEDBACK_COLUMNS],
+        rows=rows,
+        note="Victims' answers when their case closed, counted together: never one person's.",
+    )
+
+
+def feedback_by_provider() -> Table:
+    return _feedback_table(
+        key="feedback-provider",
+        title="Victims' feedback by provider",
+        group="case__provider__name",
+        label="Provider",
+    )
+
+
+def feedback_by_area() -> Table:
+    return _feedback_table(
+        key="feedback-area",
+        title="Victims' feedback by area",
+        group="case__referral__report__area__name",
+        label="Area",
+    )
+
+
+def outcome_tables() -> dict[str, Table]:
+    """Six queries: the strands' names, then one aggregate per table."""
+    names = _strand_names()
+    return {
+        "police-outcomes": police_outcomes_by_strand_and_year(strand_names=names),
+        "repeat-strand": repeat_victimisation_by_strand_and_year(strand_names=names),
+        "satisfaction": satisfaction_by_strand_and_year(strand_names=names),
+        "feedback-provider": feedback_by_provider(),
+        "feedback-area": feedback_by_area(),
+    }

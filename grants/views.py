@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.safestring import SafeString
 from django.views.decorators.http import require_http_methods, require_POST
 
 from grants import selectors, services
@@ -202,6 +203,36 @@ def return_review(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(monitoring_return.grant.get_absolute_url() + "#returns")
 
 
+SHARE_CHARTS = [
+    ("police-outcomes", "Police outcomes: charge or summons"),
+    ("repeat-strand", "Repeat victimisation"),
+    ("satisfaction", "Victims' satisfaction"),
+]
+CHART_YEARS = 4  # one bar colour each
+
+
+def share_chart(table: Table) -> SafeString:
+    """A strand-by-year share table as bars: strands along, the latest years as series.
+
+    Suppressed shares draw no bar; the table beside it says "<5".
+    """
+    strands: list[str] = []
+    shares: dict[tuple[str, str], int | None] = {}
+    for strand, year, _total, _part, share in table.rows:
+        if strand not in strands:
+            strands.append(str(strand))
+        shares[(str(strand), str(year))] = int(str(share).rstrip("%")) if share else None
+    years = sorted({year for _strand, year in shares})[-CHART_YEARS:]
+    return bar_chart(
+        title=table.title,
+        table_id=table.key,
+        labels=strands,
+        series=[Series(year, [shares.get((strand, year)) for strand in strands]) for year in years],
+        money=False,
+        percent=True,
+    )
+
+
 @commissioning_officer_required
 def insights(request: HttpRequest) -> HttpResponse:
     years = selectors.report_financial_years()
@@ -223,6 +254,9 @@ def insights(request: HttpRequest) -> HttpResponse:
         series=[Series("Reports", [getattr(row[1], "value", None) for row in month_rows])],
         money=False,
     )
+    outcome_sections = [
+        (heading, share_chart(tables[key]), tables[key]) for key, heading in SHARE_CHARTS
+    ]
     return render(
         request,
         "grants/insights.html",
@@ -232,6 +266,8 @@ def insights(request: HttpRequest) -> HttpResponse:
             "strand_year_table": tables["strand-year"],
             "repeat_table": tables["repeat"],
             "chart": chart,
+            "outcome_sections": outcome_sections,
+            "feedback_tables": [tables["feedback-provider"], tables["feedback-area"]],
             "years": [(y, financial_year_label(y)) for y in years],
             "year": year,
             "current_year": financial_year_of(timezone.localdate()),

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit.roles import Role, has_role, roles_of
 from privacy.fields import EncryptedTextField
+from referrals.feedback import Answer, Satisfaction
 from reports.models import Report
 
 if TYPE_CHECKING:
@@ -224,6 +225,8 @@ class CaseEvent(models.Model):
         NOTE_ADDED = "note_added", _("Note added")
         OUTCOMES_RECORDED = "outcomes_recorded", _("Outcome measures recorded")
         CLOSED = "closed", _("Closed")
+        FEEDBACK_INVITED = "feedback_invited", _("Victim invited to give feedback")
+        FEEDBACK_RECEIVED = "feedback_received", _("Victim's feedback received")
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=30, choices=Kind.choices)
@@ -437,6 +440,48 @@ class OutcomeMeasure(CaseRecord):
 
     def __str__(self) -> str:
         return f"Outcomes {self.get_stage_display()}"
+
+
+# --- Victim feedback -------------------------------------------------------------------
+
+
+class VictimFeedback(models.Model):
+    """The victim's answers to three questions, asked when their case closes.
+
+    Counted toward the provider's outcomes and shown to commissioning
+    officers only in suppressed aggregates, never per person. The invitation
+    reaches the victim by email (when they chose it as a safe way to contact
+    them) with a link holding a single-use token (stored as a hash), and on
+    the follow-up page.
+    """
+
+    Satisfaction = Satisfaction
+    Answer = Answer
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="feedback")
+    invited_at = models.DateTimeField()
+    # Set by the claim before the invitation email is sent; cleared if it fails.
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    token_hash = models.CharField(max_length=64, blank=True, editable=False)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(
+        choices=Satisfaction.choices, null=True, blank=True
+    )
+    feels_safer = models.CharField(max_length=10, choices=Answer.choices, blank=True)
+    confident_to_report = models.CharField(max_length=10, choices=Answer.choices, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["answered_at"], name="victim_feedback_answered"),
+            models.Index(
+                fields=["token_hash"],
+                name="victim_feedback_token",
+                condition=~Q(token_hash=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Feedback on case {self.case_id}"
 
 
 # --- Police ------------------------------------------------------------------------------

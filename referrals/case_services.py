@@ -10,11 +10,16 @@ the victim's details or a note's text) that is the case's timeline.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.core.mail import send_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from audit.models import AccessLogEntry
@@ -36,10 +41,12 @@ from referrals.case_models import (
     RepeatVictimLink,
     RiskAssessment,
     SafetyPlan,
+    VictimFeedback,
 )
 from referrals.deadlines import working_days_after
+from referrals.feedback import invitation_email
 from referrals.models import Provider, Referral, ReferralEvent, RiskLevel, StaffMembership
-from reports.models import PoliceForce, Report
+from reports.models import ContactMethod, PoliceForce, Report
 
 
 class CaseError(Exception):
@@ -439,7 +446,125 @@ def case_close(*, case: Case, acting_user: User, reason: str) -> Case:
         case.closure_reason = reason
         _save(case, "status", "closed_at", "closure_reason")
         _event(case, CaseEvent.Kind.CLOSED, at=now, acting_user=acting_user, reason=reason)
+        if reason not in NO_FEEDBACK_AFTER:
+            feedback_invite(case=case, now=now, acting_user=acting_user)
     return case
+
+
+# --- Victim feedback -------------------------------------------------------------------------
+
+# No invitation when the victim was never reached, or asked us to stop
+# (consent withdrawn: UK GDPR article 7(3)).
+NO_FEEDBACK_AFTER = {Case.ClosureReason.UNABLE_TO_CONTACT, Case.ClosureReason.CONSENT_WITHDRAWN}
+
+
+def _wants_email(report: Report) -> bool:
+    """Email only when the victim chose it as a safe way to contact them."""
+    return (
+        ContactMethod.EMAIL in (report.contact_methods or [])
+        and bool(report.contact_email)
+        and report.anonymised_at is None
+    )
+
+
+def feedback_invite(
+    *, case: Case, now: datetime.datetime, acting_user: User | None
+) -> VictimFeedback:
+    """Invite the victim to give feedback (inside case_close's transaction).
+
+    The invitation shows on the follow-up page at once; the email, when they
+    chose email, is sent by a task after commit (never inside a transaction).
+    """
+    feedback, created = VictimFeedback.objects.get_or_create(
+        case=case, defaults={"invited_at": now}
+    )
+    if created:
+        report = Report.objects.only("contact_methods", "contact_email", "anonymised_at").get(
+            referrals__pk=case.referral_id
+        )
+        emailed = _wants_email(report)
+        _event(
+            case, CaseEvent.Kind.FEEDBACK_INVITED, at=now, acting_user=acting_user, email=emailed
+        )
+        if emailed:
+            from referrals.tasks import feedback_invitation_send_task
+
+            feedback_id = feedback.pk
+            transaction.on_commit(lambda: feedback_invitation_send_task.delay(feedback_id))
+    return feedback
+
+
+def feedback_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def feedback_invitation_send(*, feedback_id: int) -> bool:
+    """Email the invitation with a new single-use link. Returns whether it was sent.
+
+    Claims the row first (a conditional update), so a duplicate task sends
+    nothing; the email goes outside any transaction, and a failure releases
+    the claim for the retry.
+    """
+    token = secrets.token_urlsafe(32)
+    claimed = VictimFeedback.objects.filter(
+        pk=feedback_id, emailed_at__isnull=True, answered_at__isnull=True
+    ).update(emailed_at=timezone.now(), token_hash=feedback_token_hash(token))
+    if claimed != 1:
+        return False
+    feedback = VictimFeedback.objects.select_related(
+        "case__provider", "case__referral__report"
+    ).get(pk=feedback_id)
+    report = feedback.case.referral.report
+    if not _wants_email(report):
+        return False
+    link = settings.SITE_URL.rstrip("/") + reverse("referrals:feedback_by_link", args=[token])
+    subject, body = invitation_email(
+        link=link, provider=feedback.case.provider.name, language=report.language
+    )
+    try:
+        send_mail(subject, body, None, [report.contact_email], fail_silently=False)
+    except Exception:
+        VictimFeedback.objects.filter(pk=feedback_id).update(emailed_at=None, token_hash="")
+        raise
+    return True
+
+
+def feedback_by_token(token: str) -> VictimFeedback | None:
+    if not token:
+        return None
+    return (
+        VictimFeedback.objects.select_related("case__provider")
+        .filter(token_hash=feedback_token_hash(token))
+        .first()
+    )
+
+
+def feedback_record(
+    *, feedback: VictimFeedback, satisfaction: int, feels_safer: str, confident_to_report: str
+) -> bool:
+    """The victim's answers, once. Returns False if they were already given.
+
+    The event says only that feedback came: the answers are seen in
+    aggregate, never against a person.
+    """
+    if satisfaction not in VictimFeedback.Satisfaction.values or not {
+        feels_safer,
+        confident_to_report,
+    } <= set(VictimFeedback.Answer.values):
+        raise CaseError("answer each question from its choices")
+    now = timezone.now()
+    with transaction.atomic():
+        answered = VictimFeedback.objects.filter(pk=feedback.pk, answered_at__isnull=True).update(
+            answered_at=now,
+            satisfaction=satisfaction,
+            feels_safer=feels_safer,
+            confident_to_report=confident_to_report,
+            token_hash="",  # the emailed link works once
+        )
+        if answered != 1:
+            return False
+        _event(feedback.case, CaseEvent.Kind.FEEDBACK_RECEIVED, at=now, acting_user=None)
+    return True
 
 
 # --- Police ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 
-from referrals import services
+from referrals import case_services, services
 
 
 @shared_task(
@@ -41,3 +41,17 @@ def deliveries_sweep() -> int:
 @shared_task(ignore_result=True)
 def overdue_digest() -> int:
     return services.overdue_digest_send()
+
+
+@shared_task(
+    autoretry_for=(OSError,),
+    retry_backoff=settings.REFERRAL_RETRY_BACKOFF_SECONDS,
+    retry_backoff_max=settings.REFERRAL_RETRY_BACKOFF_MAX_SECONDS,
+    retry_jitter=True,
+    max_retries=settings.REFERRAL_MAX_ATTEMPTS,
+    acks_late=True,
+    ignore_result=True,
+)
+def feedback_invitation_send_task(feedback_id: int) -> bool:
+    """Email a victim the feedback invitation (after their case closed)."""
+    return case_services.feedback_invitation_send(feedback_id=feedback_id)

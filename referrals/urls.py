@@ -15,4 +15,6 @@ urlpatterns = [
     ),
     path("follow-up/finish/", views.follow_up_finish, name="follow_up_finish"),
     path("follow-up/your-report/files/", views.follow_up_evidence, name="follow_up_evidence"),
+    path("follow-up/feedback/<int:pk>/", views.follow_up_feedback, name="follow_up_feedback"),
+    path("feedback/<str:token>/", views.feedback_by_link, name="feedback_by_link"),
 ]

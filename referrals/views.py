@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -20,6 +20,9 @@ from evidence.views import item_view, session_owner, session_owner_forget
 from privacy.clients import client_key
 from privacy.models import RecordKind
 from privacy.selectors import retention_in_plain_words
+from referrals.case_models import VictimFeedback
+from referrals.case_services import feedback_by_token, feedback_record
+from referrals.feedback import FeedbackForm
 from referrals.forms import (
     AddInformationForm,
     DirectoryFilterForm,
@@ -148,6 +151,7 @@ def follow_up_status(request: HttpRequest) -> HttpResponse:
             "form": form,
             "where_it_went": report_referrals_for_reporter(report=report),
             "withdraw_form": _withdraw_form(report),
+            "feedback_invitations": _feedback_invitations(report),
         },
         status=400 if form.errors else 200,
     )
@@ -177,6 +181,7 @@ def follow_up_withdraw_consent(request: HttpRequest) -> HttpResponse:
             "form": AddInformationForm(),
             "where_it_went": report_referrals_for_reporter(report=report),
             "withdraw_form": withdraw_form,
+            "feedback_invitations": _feedback_invitations(report),
         },
         status=400,
     )
@@ -240,3 +245,57 @@ def follow_up_evidence(request: HttpRequest) -> HttpResponse:
         },
         status=400 if errors else 200,
     )
+
+
+# --- Victim feedback, when a case has closed ----------------------------------------
+
+
+def _feedback_invitations(report: Report) -> list[VictimFeedback]:
+    """Feedback the reporter has been invited to give and has not given yet."""
+    return list(
+        VictimFeedback.objects.filter(
+            case__referral__report=report, answered_at__isnull=True
+        ).select_related("case__provider")
+    )
+
+
+def _feedback_page(
+    request: HttpRequest, feedback: VictimFeedback, *, back_url: str | None
+) -> HttpResponse:
+    if feedback.answered_at is not None:
+        return render(request, "referrals/feedback_thanks.html", {"back_url": back_url})
+    form = FeedbackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        feedback_record(feedback=feedback, **form.cleaned_data)
+        return render(request, "referrals/feedback_thanks.html", {"back_url": back_url})
+    return render(
+        request,
+        "referrals/feedback.html",
+        {"form": form, "provider": feedback.case.provider.name, "back_url": back_url},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def follow_up_feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    """Feedback from the follow-up page (signed in with reference and secret)."""
+    report = _follow_up_report(request)
+    if report is None:
+        return redirect("referrals:follow_up")
+    feedback = (
+        VictimFeedback.objects.select_related("case__provider")
+        .filter(pk=pk, case__referral__report=report)
+        .first()
+    )
+    if feedback is None:
+        raise Http404
+    return _feedback_page(request, feedback, back_url=reverse("referrals:follow_up_status"))
+
+
+@require_http_methods(["GET", "POST"])
+def feedback_by_link(request: HttpRequest, token: str) -> HttpResponse:
+    """Feedback from the emailed link (its single-use token is the key)."""
+    feedback = feedback_by_token(token)
+    if feedback is None:
+        return render(request, "referrals/feedback_link_used.html", status=404)
+    return _feedback_page(request, feedback, back_url=None)

@@ -87,6 +87,11 @@ def test_no_grants_url_shows_a_victim_s_details(
         "/commissioning/insights/?csv=area",
         "/commissioning/insights/?csv=month",
         "/commissioning/insights/?csv=strand",
+        "/commissioning/insights/?csv=police-outcomes",
+        "/commissioning/insights/?csv=repeat-strand",
+        "/commissioning/insights/?csv=satisfaction",
+        "/commissioning/insights/?csv=feedback-provider",
+        "/commissioning/insights/?csv=feedback-area",
         "/commissioning/?csv=portfolio",
         "/commissioning/pcd-543-male-survivors/?csv=outcomes",
     ]

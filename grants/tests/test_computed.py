@@ -78,20 +78,6 @@ def test_reports_received_equals_the_count_from_the_reports(
     assert measure_compute(measure=measure, start=q1[0], end=q1[1]) == expected
 
 
-def test_computations_that_need_case_data_are_not_guessed(grant: Grant) -> None:
-    measure = services.outcome_measure_add(
-        grant=grant,
-        name="Victims contacted in time",
-        method=OutcomeMeasure.Method.COMPUTED,
-        computation=OutcomeMeasure.Computation.CONTACTED_IN_TIME,
-        acting_user=None,
-    )
-    assert (
-        measure_compute(measure=measure, start=dt.date(2016, 4, 1), end=dt.date(2016, 6, 30))
-        is None
-    )
-
-
 def test_provider_reported_measure_cannot_be_given_a_computation(grant: Grant) -> None:
     from django.core.exceptions import ValidationError
 

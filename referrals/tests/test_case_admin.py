@@ -142,6 +142,7 @@ def test_an_advocate_records_contact_needs_risk_outcomes_and_closes_the_case(
         "note_added",
         "outcomes_recorded",
         "closed",
+        "feedback_invited",
     ]
     assert all(e.acting_user == ada for e in CaseEvent.objects.filter(case=case)[1:])
     # Every look at the case page is in the access log.

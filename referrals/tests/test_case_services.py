@@ -184,7 +184,8 @@ def test_outcomes_once_per_stage_and_closure(case: Case, ada: User) -> None:
     )
     with pytest.raises(CaseError):
         case_contact_record(case=case, acting_user=ada, method="phone", outcome="no_answer")
-    assert kinds(case)[-1] == "closed"
+    # Closing invites the victim to give feedback (referrals/tests/test_feedback.py).
+    assert kinds(case)[-2:] == ["closed", "feedback_invited"]
 
 
 def test_a_case_is_assigned_only_to_an_advocate_of_its_provider(case: Case, ada: User) -> None:
