@@ -15,4 +15,6 @@ urlpatterns = [
     ),
     path("follow-up/finish/", views.follow_up_finish, name="follow_up_finish"),
     path("follow-up/your-report/files/", views.follow_up_evidence, name="follow_up_evidence"),
+    # Signed, short-lived links to evidence in police referral payloads.
+    path("evidence/links/<str:token>/", views.evidence_link, name="evidence_link"),
 ]
