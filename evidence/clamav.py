@@ -17,13 +17,27 @@ from django.conf import settings
 
 
 class ScannerError(Exception):
-    """clamd could not be reached or did not give a verdict."""
+    """clamd could not be reached or did not give a verdict: try again later."""
+
+
+class ScanLimitExceeded(ScannerError):
+    """clamd refused to scan the whole file: it is larger than clamd's
+    ``StreamMaxLength`` (INSTREAM), or past its ``MaxFileSize`` or
+    ``MaxScanSize`` (reported as ``Heuristics.Limits.Exceeded.*`` when
+    ``AlertExceedsMax`` is on, as evidence/clamd.conf sets it). Retrying
+    will not help: the file is *not scanned*, never clean."""
 
 
 @dataclass(frozen=True)
 class Verdict:
     clean: bool
     signature: str = ""
+
+
+# Without AlertExceedsMax, clamd answers "OK" for a file past MaxFileSize
+# that it never read: evidence/clamd.conf turns the alert on, so a limit
+# comes back as this "signature" and is told apart from a virus here.
+LIMITS_SIGNATURE = "Heuristics.Limits.Exceeded"
 
 
 def _connect(address: str, timeout: float) -> socket.socket:
@@ -43,30 +57,55 @@ def _connect(address: str, timeout: float) -> socket.socket:
     return sock
 
 
+def _read_reply(sock: socket.socket) -> bytes:
+    reply = b""
+    while not reply.endswith(b"\0"):
+        data = sock.recv(4096)
+        if not data:
+            break
+        reply += data
+    return reply
+
+
 def scan_stream(chunks: Iterable[bytes], *, address: str | None = None) -> Verdict:
     address = address or settings.CLAMD_ADDRESS
     sock = _connect(address, settings.CLAMD_TIMEOUT_SECONDS)
     try:
         sock.sendall(b"zINSTREAM\0")
-        for chunk in chunks:
-            if chunk:
-                sock.sendall(struct.pack("!L", len(chunk)) + chunk)
-        sock.sendall(struct.pack("!L", 0))
-        reply = b""
-        while not reply.endswith(b"\0"):
-            data = sock.recv(4096)
-            if not data:
-                break
-            reply += data
+        try:
+            for chunk in chunks:
+                if chunk:
+                    sock.sendall(struct.pack("!L", len(chunk)) + chunk)
+            sock.sendall(struct.pack("!L", 0))
+        except OSError as exc:
+            # Past StreamMaxLength clamd answers at once and closes the
+            # stream, so the rest of the file cannot be sent: read what it
+            # said before deciding anything.
+            try:
+                reply = _read_reply(sock)
+            except OSError:
+                reply = b""
+            if not reply:
+                raise ScannerError(f"clamd scan failed: {exc}") from exc
+        else:
+            reply = _read_reply(sock)
     except OSError as exc:
         raise ScannerError(f"clamd scan failed: {exc}") from exc
     finally:
         sock.close()
-    text = reply.rstrip(b"\0").decode("utf-8", "replace").strip()
+    return _verdict(reply.rstrip(b"\0").decode("utf-8", "replace").strip())
+
+
+def _verdict(text: str) -> Verdict:
     if text.endswith(" OK"):
         return Verdict(clean=True)
     if text.endswith(" FOUND"):
         signature = text.removeprefix("stream:").removesuffix("FOUND").strip()
+        if signature.startswith(LIMITS_SIGNATURE):
+            raise ScanLimitExceeded(f"clamd did not scan all of it: {signature}")
         return Verdict(clean=False, signature=signature)
-    # "INSTREAM size limit exceeded. ERROR" and the like: no verdict.
+    if "size limit exceeded" in text:
+        # "INSTREAM size limit exceeded. ERROR": longer than StreamMaxLength.
+        raise ScanLimitExceeded(f"clamd did not scan it: {text[:200]}")
+    # Anything else ("... ERROR", a dropped connection): no verdict yet.
     raise ScannerError(f"clamd gave no verdict: {text[:200]}")

@@ -87,6 +87,9 @@ class EvidenceItem(models.Model):
         CLEAN = "clean", _("Checked")
         QUARANTINED = "quarantined", _("Quarantined (virus scanner)")
         REJECTED = "rejected", _("Rejected (damaged or unsafe file)")
+        # The virus scanner would not read all of it (over clamd's size
+        # limits): not known to be clean, so never served.
+        UNSCANNED = "unscanned", _("Not scanned (over the virus scanner's limits)")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.CharField(max_length=64, db_index=True)
@@ -125,9 +128,6 @@ class EvidenceItem(models.Model):
 
     class Meta:
         ordering = ["-is_statement", "created_at"]
-        permissions = [
-            ("download_original", "Can download original evidence files (police)"),
-        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.id}"
@@ -165,6 +165,7 @@ class CustodyEvent(models.Model):
         SCANNED_CLEAN = "scanned_clean", _("Scanned: clean")
         QUARANTINED = "quarantined", _("Quarantined")
         REJECTED = "rejected", _("Rejected")
+        NOT_SCANNED = "not_scanned", _("Not scanned (over the scanner's limits)")
         DERIVED = "derived", _("Derivative made")
         VIEWED = "viewed", _("Viewed")
         DOWNLOADED = "downloaded", _("Downloaded")

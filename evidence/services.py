@@ -33,6 +33,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
+from django.core import signing
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
@@ -531,6 +532,11 @@ def evidence_process(*, item_id: uuid.UUID | str) -> EvidenceItem | None:
     item = EvidenceItem.objects.get(pk=item_id)
     try:
         verdict = clamav.scan_stream(iter_stored(item.storage_name))
+    except clamav.ScanLimitExceeded as exc:
+        # Not a virus, and not known to be clean: never served; staff see
+        # why (clamd's limits are set in evidence/clamd.conf).
+        _finish(item, EvidenceItem.Status.UNSCANNED, str(exc), now)
+        return item
     except clamav.ScannerError:
         # No verdict: put it back so the retry (or the sweeper) tries again.
         EvidenceItem.objects.filter(pk=item.pk).update(status=EvidenceItem.Status.STAGED)
@@ -566,11 +572,10 @@ def evidence_process(*, item_id: uuid.UUID | str) -> EvidenceItem | None:
 
 
 def _finish(item: EvidenceItem, status: str, reason: str, now: Any) -> None:
-    action = (
-        CustodyEvent.Action.QUARANTINED
-        if status == EvidenceItem.Status.QUARANTINED
-        else CustodyEvent.Action.REJECTED
-    )
+    action = {
+        EvidenceItem.Status.QUARANTINED: CustodyEvent.Action.QUARANTINED,
+        EvidenceItem.Status.UNSCANNED: CustodyEvent.Action.NOT_SCANNED,
+    }.get(EvidenceItem.Status(status), CustodyEvent.Action.REJECTED)
     with transaction.atomic():
         item.status = status
         item.status_reason = reason[:300]
@@ -635,12 +640,42 @@ class Served:
     filename: str
 
 
+# --- Signed links for recipients outside the staff site -----------------------
+
+_LINK_SALT = "evidence.recipient-link"
+
+
+def evidence_link_sign(*, item_id: uuid.UUID, version: str, grant: str) -> str:
+    """A token for one version of one item, for a recipient named by
+    ``grant`` (an opaque string the app that checks it understands, e.g.
+    "referral:12"). Valid for EVIDENCE_LINK_TTL_SECONDS; whoever serves it
+    must still check that the grant holds (consent can be withdrawn)."""
+    return signing.dumps({"i": str(item_id), "v": version, "g": grant}, salt=_LINK_SALT)
+
+
+def evidence_link_read(token: str) -> dict[str, str] | None:
+    """The token's item id ("i"), version ("v") and grant ("g"), or None
+    when it is forged, altered or expired."""
+    try:
+        data = signing.loads(token, salt=_LINK_SALT, max_age=settings.EVIDENCE_LINK_TTL_SECONDS)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not {"i", "v", "g"} <= set(data):
+        return None
+    return {key: str(data[key]) for key in ("i", "v", "g")}
+
+
 class EvidenceIntegrityError(Exception):
     """The stored bytes no longer match the hash recorded on arrival."""
 
 
 def evidence_serve(
-    *, item: EvidenceItem, version: str, user: User | AnonymousUser, action: str
+    *,
+    item: EvidenceItem,
+    version: str,
+    user: User | AnonymousUser | None,
+    action: str,
+    detail: dict[str, Any] | None = None,
 ) -> Served:
     """What to send for one version of an item, verified and logged.
 
@@ -676,10 +711,10 @@ def evidence_serve(
             version=version,
             sha256=digest.hexdigest(),
             user=user,
-            detail={"expected": expected},
+            detail={**(detail or {}), "expected": expected},
         )
         raise EvidenceIntegrityError(str(item.pk))
-    _custody(item, action, version=version, sha256=expected, user=user)
+    _custody(item, action, version=version, sha256=expected, user=user, detail=detail)
     return Served(
         name=name,
         content_type=content_type,

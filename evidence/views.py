@@ -9,7 +9,6 @@ from typing import Any
 from django.conf import settings
 from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.sessions.backends.base import SessionBase
-from django.core.exceptions import PermissionDenied
 from django.http import (
     Http404,
     HttpRequest,
@@ -17,10 +16,14 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
-from django.shortcuts import get_object_or_404
+from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods
 
+from audit.models import AccessLogEntry
+from audit.services import audit_record
+from audit.views import second_factor_is_recent
 from evidence import selectors, services
 from evidence.models import CustodyEvent, EvidenceItem, Upload
 
@@ -35,6 +38,10 @@ STATUS_TEXT = {
         "We could not add this file because our safety check found a problem with it. "
         "This is not your fault: files can be affected without anyone knowing. "
         "If you have another copy, you could try a different one, or tell us about it in words."
+    ),
+    EvidenceItem.Status.UNSCANNED: (
+        "We could not add this file because it is too big for our safety check. "
+        "You could send a shorter clip, or tell us about it in words."
     ),
     EvidenceItem.Status.REJECTED: (
         "We could not open this file. It may be damaged or only partly sent. "
@@ -186,42 +193,19 @@ def web_evidence_list(request: HttpRequest) -> JsonResponse:
 
 # Derivatives are re-encoded by us from decoded pixels and may be shown
 # inline; everything else (every original) is only ever an attachment.
-_INLINE_VERSIONS = {"thumbnail", "shareable", "poster"}
+_INLINE_VERSIONS = selectors.DERIVED_VERSIONS
 
 
 def _content_disposition(filename: str, *, inline: bool) -> str:
-    from django.utils.http import content_disposition_header
-
     return content_disposition_header(not inline, filename) or "attachment"
 
 
-@staff_member_required
-@require_http_methods(["GET"])
-def staff_evidence_file(
-    request: HttpRequest, item_id: uuid.UUID, version: str
-) -> HttpResponse | StreamingHttpResponse:
-    item = get_object_or_404(selectors.evidence_visible_to(request.user), pk=item_id)
-    if version == "original" and not request.user.has_perm("evidence.download_original"):
-        raise PermissionDenied
-    if version not in ("original", *_INLINE_VERSIONS):
-        raise Http404
-    inline = version in _INLINE_VERSIONS and request.GET.get("download") != "1"
-    try:
-        served = services.evidence_serve(
-            item=item,
-            version=version,
-            user=request.user,
-            action=CustodyEvent.Action.VIEWED if inline else CustodyEvent.Action.DOWNLOADED,
-        )
-    except services.EvidenceError as exc:
-        raise Http404 from exc
-    except services.EvidenceIntegrityError:
-        return HttpResponse(
-            "This file no longer matches the fingerprint recorded when it arrived. "
-            "It has not been sent. The problem has been recorded.",
-            status=409,
-            content_type="text/plain; charset=utf-8",
-        )
+def served_response(
+    item: EvidenceItem, served: services.Served, *, inline: bool
+) -> StreamingHttpResponse:
+    """The bytes of one verified version, with the headers every evidence
+    response carries (also used for the police's signed links)."""
+    version = served.version
     filename = served.filename if version == "original" else f"{item.pk}-{version}.jpg"
     response = StreamingHttpResponse(
         services.iter_stored(served.name),
@@ -234,3 +218,64 @@ def staff_evidence_file(
     response["Cache-Control"] = "no-store"
     response["X-Evidence-SHA256"] = served.sha256
     return response
+
+
+def integrity_failed_response() -> HttpResponse:
+    return HttpResponse(
+        "This file no longer matches the fingerprint recorded when it arrived. "
+        "It has not been sent. The problem has been recorded.",
+        status=409,
+        content_type="text/plain; charset=utf-8",
+    )
+
+
+@staff_member_required
+@require_http_methods(["GET"])
+def staff_evidence_file(
+    request: HttpRequest, item_id: uuid.UUID, version: str
+) -> HttpResponse | StreamingHttpResponse:
+    """One version of an item, for a member of staff whose role and
+    organisation let them have it (``evidence_visible_to``). Anything else,
+    another provider's file or a version the viewer may not have, answers
+    404 whether it exists or not, and the attempt is in the access log."""
+    user = request.user
+    if not user.is_verified():  # type: ignore[union-attr]
+        # The staff site needs the second factor; so do its files.
+        return redirect(f"{settings.STAFF_LOGIN_URL}?next={request.get_full_path()}")
+    inline = version in _INLINE_VERSIONS and request.GET.get("download") != "1"
+    action = AccessLogEntry.Action.VIEW if inline else AccessLogEntry.Action.DOWNLOAD
+    item = selectors.evidence_visible_to(user).select_related("report").filter(pk=item_id).first()
+    if item is None or version not in selectors.evidence_versions(item):
+        audit_record(
+            actor=user,
+            action=action,
+            outcome=AccessLogEntry.Outcome.DENIED,
+            object_type="evidence.evidenceitem",
+            object_id=str(item_id),
+            request=request,
+            detail={"version": version[:20]},
+        )
+        raise Http404
+    if not inline and not second_factor_is_recent(request):
+        # A download is a sensitive action: the second factor again if old.
+        return redirect(f"/staff/reverify/?next={request.get_full_path()}")
+    try:
+        served = services.evidence_serve(
+            item=item,
+            version=version,
+            user=user,
+            action=CustodyEvent.Action.VIEWED if inline else CustodyEvent.Action.DOWNLOADED,
+        )
+    except services.EvidenceError as exc:
+        raise Http404 from exc
+    except services.EvidenceIntegrityError:
+        return integrity_failed_response()
+    audit_record(
+        actor=user,
+        action=action,
+        obj=item,
+        report_reference=item.report.reference if item.report else "",
+        request=request,
+        detail={"version": version, "sha256": served.sha256},
+    )
+    return served_response(item, served, inline=inline)

@@ -413,6 +413,10 @@ EVIDENCE_MAX_FILES = env.integer("EVIDENCE_MAX_FILES", 20, minimum=1)
 # One chunk of the chunked upload protocol: the most a request may carry.
 EVIDENCE_CHUNK_MAX_BYTES = env.integer("EVIDENCE_CHUNK_MAX_BYTES", 8 * _MB, minimum=1024)
 EVIDENCE_STAGED_TTL_SECONDS = env.integer("EVIDENCE_STAGED_TTL_SECONDS", 24 * 60 * 60, minimum=60)
+# Lifetime of the signed evidence links in a police referral's payload: long
+# enough for the force's system to fetch them, short enough that a leaked
+# payload does not open the files for long. Each retry signs new links.
+EVIDENCE_LINK_TTL_SECONDS = env.integer("EVIDENCE_LINK_TTL_SECONDS", 24 * 60 * 60, minimum=60)
 # Pillow refuses images with more pixels than this (decompression bombs).
 EVIDENCE_MAX_IMAGE_PIXELS = env.integer("EVIDENCE_MAX_IMAGE_PIXELS", 64_000_000, minimum=1)
 # clamd: a unix socket path, or host:port.

@@ -27,7 +27,7 @@ from referrals.models import (
     Service,
     StaffMembership,
 )
-from referrals.payloads import referral_data
+from referrals.payloads import EVIDENCE_FIELDS, referral_data
 from referrals.selectors import referrals_overdue
 
 
@@ -193,7 +193,12 @@ class ReferralAdmin(admin.ModelAdmin):
     def shared_details(self, referral: Referral) -> SafeString:
         if referral.outcome == Referral.Outcome.WITHDRAWN:
             return format_html("{}", _("Consent withdrawn: nothing is shared."))
-        data = referral_data(referral=referral)
+        # Evidence is shown by the evidence panel, through the authorised view.
+        data = {
+            name: value
+            for name, value in referral_data(referral=referral).items()
+            if name not in EVIDENCE_FIELDS
+        }
         return format_html(
             "<dl>{}</dl>",
             format_html_join("", "<dt>{}</dt><dd>{}</dd>", ((k, v) for k, v in data.items())),

@@ -17,6 +17,12 @@ class ReferralsConfig(AppConfig):
             receivers.on_report_consent_withdrawn, dispatch_uid="referrals-withdraw"
         )
         directory_watch()
+        from evidence.selectors import register_report_scope
+        from referrals.selectors import evidence_report_scopes
+
+        # Evidence is below referrals: it learns from here whose evidence a
+        # provider's or a force's staff may see.
+        register_report_scope("referrals", evidence_report_scopes)
         from referrals import case_services
 
         report_submitted.connect(

@@ -26,6 +26,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.admin_utils import ScopedAuditedAdmin
 from audit.roles import Role, has_role
 from audit.views import second_factor_is_recent
+from evidence.admin import evidence_panel
 from referrals import case_services
 from referrals.admin import ReferralAdmin, StaffMembershipAdmin
 from referrals.case_models import (
@@ -44,8 +45,9 @@ from referrals.case_models import (
     reports_visible_to,
 )
 from referrals.models import Referral, ReferralEvent, StaffMembership
-from referrals.payloads import referral_data
-from reports.models import Area, Strand
+from referrals.payloads import EVIDENCE_FIELDS, referral_data
+from reports.admin import ReportAdmin
+from reports.models import Area, Report, Strand
 
 CASEWORKERS = (Role.ADVOCATE, Role.PROVIDER_MANAGER)
 CASE_READERS = (*CASEWORKERS, Role.TRIAGE_OFFICER, Role.SYSTEM_ADMINISTRATOR)
@@ -55,7 +57,11 @@ REFERRAL_READERS = (*RECIPIENTS, Role.TRIAGE_OFFICER, Role.SYSTEM_ADMINISTRATOR)
 
 def _shared_report_html(referral: Referral) -> str:
     """The report as this recipient may see it (what the victim agreed to share)."""
-    data = referral_data(referral=referral)
+    data = {
+        name: value
+        for name, value in referral_data(referral=referral).items()
+        if name not in EVIDENCE_FIELDS
+    }
     rows = [
         (name.replace("_", " "), value)
         for name, value in data.items()
@@ -343,7 +349,13 @@ class CaseAdmin(ScopedAuditedAdmin):
         "closed_at",
         "closure_reason",
     ]
-    readonly_fields = [*case_fields, "repeat_victim", "shared_report", "referral_history"]
+    readonly_fields = [
+        *case_fields,
+        "repeat_victim",
+        "shared_report",
+        "evidence",
+        "referral_history",
+    ]
 
     def visible_queryset(self, request: HttpRequest) -> QuerySet[Case]:
         # Repeat victim: linked to another report this viewer may also see
@@ -383,6 +395,7 @@ class CaseAdmin(ScopedAuditedAdmin):
             (None, {"fields": self.case_fields[:4] + work + self.case_fields[4:]}),
             (_("Repeat victim"), {"fields": ["repeat_victim"]}),
             (_("The report, as the victim agreed to share it"), {"fields": ["shared_report"]}),
+            (_("Evidence (a video or audio statement first)"), {"fields": ["evidence"]}),
             (_("Referral history"), {"fields": ["referral_history"]}),
         ]
 
@@ -448,6 +461,14 @@ class CaseAdmin(ScopedAuditedAdmin):
     @admin.display(description=_("what the victim shared"))
     def shared_report(self, case: Case) -> str:
         return _shared_report_html(case.referral)
+
+    @admin.display(description=_("evidence"))
+    def evidence(self, case: Case) -> str:
+        # The versions this viewer may have: a provider's staff the
+        # location-stripped copies only (evidence.selectors).
+        return evidence_panel(
+            report_id=case.referral.report_id, viewer=getattr(case, "_viewer", None)
+        )
 
     @admin.display(description=_("referral history"))
     def referral_history(self, case: Case) -> str:
@@ -675,6 +696,7 @@ class ScopedReferralAdmin(ScopedAuditedAdmin, ReferralAdmin):
         "outcome",
         "outcome_at",
         "shared_details",
+        "evidence",
         "repeat_victim",
     ]
 
@@ -700,7 +722,7 @@ class ScopedReferralAdmin(ScopedAuditedAdmin, ReferralAdmin):
             request.user, Role.TRIAGE_OFFICER, Role.SYSTEM_ADMINISTRATOR
         ):
             return list(self.police_fields)
-        return [*ReferralAdmin.readonly_fields, "advocate", "repeat_victim"]
+        return [*ReferralAdmin.readonly_fields, "evidence", "advocate", "repeat_victim"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         if obj is None:
@@ -743,6 +765,14 @@ class ScopedReferralAdmin(ScopedAuditedAdmin, ReferralAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description=_("evidence"))
+    def evidence(self, referral: Referral) -> str:
+        # Police get the originals with their hashes; support services the
+        # location-stripped copies (evidence.selectors decides per viewer).
+        return evidence_panel(
+            report_id=referral.report_id, viewer=getattr(referral, "_viewer", None)
+        )
 
     @admin.display(description=_("repeat victim"))
     def repeat_victim(self, referral: Referral) -> str:
@@ -860,3 +890,86 @@ class MembershipAdmin(StaffMembershipAdmin):
 
 admin.site.unregister(StaffMembership)
 admin.site.register(StaffMembership, MembershipAdmin)
+
+
+# --- The report's triage page, with where it was sent and why -------------------------------------
+
+
+def routing_explanation(*, report: Report, viewer: Any) -> str:
+    """Where a report went and why, in plain words, from the reasons routing
+    recorded on each referral ("sent to Galop because: sexual orientation,
+    area Lambeth, victim asked for support"), with triage's overrides and
+    their reasons, and what became of each referral."""
+    referrals = list(
+        report.referrals.select_related("service__provider", "police_force")
+        .prefetch_related(
+            models.Prefetch(
+                "events",
+                queryset=ReferralEvent.objects.filter(
+                    kind=ReferralEvent.Kind.CREATED, data__has_key="override_reason"
+                ).select_related("acting_user"),
+                to_attr="overrides",
+            )
+        )
+        .order_by("created_at", "id")
+    )
+    lines: list[tuple[str, str]] = []
+    for referral in referrals:
+        status = [str(referral.get_delivery_status_display())]
+        if referral.outcome:
+            status.append(str(referral.get_outcome_display()))
+        if referral.decline_reason:
+            status.append(str(_("declined because: %s")) % referral.decline_reason)
+        for event in referral.overrides:
+            who = event.acting_user.get_username() if event.acting_user else ""
+            status.append(
+                str(_("routing overridden by %(who)s on %(when)s"))
+                % {"who": who, "when": f"{event.at:%Y-%m-%d %H:%M}"}
+            )
+        lines.append((referral.reason, "; ".join(status)))
+    not_sent = []
+    if not (report.wants_support and report.consent_share_with_support):
+        not_sent.append(
+            str(_("Not referred for support: the victim did not ask for it or did not agree."))
+        )
+    if not (report.wants_police_told and report.consent_share_with_police):
+        not_sent.append(
+            str(_("Not sent to the police: the victim did not ask for it or did not agree."))
+        )
+    html = format_html(
+        "<ul>{}{}</ul>",
+        format_html_join("", "<li>{} <em>({})</em></li>", lines),
+        format_html_join("", "<li>{}</li>", ((line,) for line in not_sent)),
+    )
+    if has_role(viewer, Role.TRIAGE_OFFICER):
+        add = f"/staff/referrals/referral/add/?report={report.pk}"
+        html = format_html(
+            '{}<p><a href="{}">{}</a></p>',
+            html,
+            add,
+            _("Send to another service (say why: it is recorded)"),
+        )
+    return html
+
+
+class RoutedReportAdmin(ReportAdmin):
+    """The triage page of a report (reports.admin) with the routing decision
+    explained: the reports app does not know about referrals, so this app
+    adds it."""
+
+    readonly_fields = [*ReportAdmin.readonly_fields, "routing"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is None:
+            return fieldsets
+        routing = (_("Where it was sent, and why"), {"fields": ["routing"]})
+        return [fieldsets[0], routing, *fieldsets[1:]]
+
+    @admin.display(description=_("routing"))
+    def routing(self, report: Report) -> str:
+        return routing_explanation(report=report, viewer=getattr(report, "_viewer", None))
+
+
+admin.site.unregister(Report)
+admin.site.register(Report, RoutedReportAdmin)

@@ -10,8 +10,16 @@ shared with anyone until it is added here on purpose.
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from evidence.models import EvidenceItem
+from evidence.selectors import ORIGINAL
+from evidence.services import evidence_link_sign
 from referrals.models import Delivery, Referral
 from reports.models import Report
 
@@ -49,7 +57,10 @@ POLICE_FIELDS = (
     "perpetrator_known",
     "happened_before",
     "evidence",
+    "evidence_pending",
 )
+# Shown on staff pages by the evidence panel (evidence.admin), not as data.
+EVIDENCE_FIELDS = ("evidence", "evidence_pending")
 CONTACT_FIELDS = (
     "contact_name",
     "contact_email",
@@ -79,7 +90,51 @@ def allowed_fields(*, referral: Referral, report: Report) -> tuple[str, ...]:
     return fields
 
 
-def _value(report: Report, referral: Referral, name: str) -> Any:
+def _evidence(report: Report, referral: Referral, *, with_links: bool) -> list[dict[str, Any]]:
+    """The report's files that passed the checks, each with the SHA-256 of
+    the version the recipient gets: police the original (to prove it is
+    unaltered), support services the location-stripped copy of a photo
+    only. ``with_links``: a signed, short-lived download link per file
+    (EVIDENCE_LINK_TTL_SECONDS), checked again when used (consent)."""
+    version = ORIGINAL if referral.kind == Referral.Kind.POLICE else "shareable"
+    expires = timezone.now() + datetime.timedelta(seconds=settings.EVIDENCE_LINK_TTL_SECONDS)
+    items = (
+        EvidenceItem.objects.servable()
+        .filter(report=report)
+        .prefetch_related("derivatives")
+        .order_by("-is_statement", "created_at", "pk")
+    )
+    files: list[dict[str, Any]] = []
+    for item in items:
+        if version == ORIGINAL:
+            content_type, size, sha256 = item.content_type, item.size, item.sha256
+        else:
+            copy = next((d for d in item.derivatives.all() if d.version == version), None)
+            if copy is None:
+                continue
+            content_type, size, sha256 = copy.content_type, copy.size, copy.sha256
+        entry: dict[str, Any] = {
+            "id": str(item.pk),
+            "kind": item.kind,
+            "statement": item.is_statement,
+            "version": version,
+            "content_type": content_type,
+            "size": size,
+            "sha256": sha256,
+        }
+        if with_links:
+            token = evidence_link_sign(
+                item_id=item.pk, version=version, grant=f"referral:{referral.pk}"
+            )
+            entry["url"] = settings.SITE_URL.rstrip("/") + reverse(
+                "referrals:evidence_link", args=[token]
+            )
+            entry["url_expires_at"] = expires.isoformat()
+        files.append(entry)
+    return files
+
+
+def _value(report: Report, referral: Referral, name: str, *, with_links: bool = False) -> Any:
     match name:
         case "referral_id":
             return referral.pk
@@ -103,9 +158,14 @@ def _value(report: Report, referral: Referral, name: str) -> Any:
             force = report.area.police_force
             return {"code": force.code, "name": force.name}
         case "evidence":
-            # Evidence links with their hashes arrive with the evidence app;
-            # until then there is nothing to link.
-            return []
+            return _evidence(report, referral, with_links=with_links)
+        case "evidence_pending":
+            # Files still being checked: never sent until scanned clean; the
+            # force sees them on the staff site once they are.
+            return EvidenceItem.objects.filter(
+                report=report,
+                status__in=[EvidenceItem.Status.STAGED, EvidenceItem.Status.SCANNING],
+            ).count()
     value = getattr(report, name)
     if hasattr(value, "isoformat"):
         return value.isoformat()
@@ -126,13 +186,21 @@ def referral_payload(*, delivery: Delivery) -> dict[str, Any]:
                 "details you were sent for this referral.",
             },
         }
-    return {"type": "referral.created", "data": referral_data(referral=referral)}
+    return {
+        "type": "referral.created",
+        "data": referral_data(referral=referral, with_links=True),
+    }
 
 
-def referral_data(*, referral: Referral) -> dict[str, Any]:
-    """The report as this referral's recipient may see it, under consent now."""
+def referral_data(*, referral: Referral, with_links: bool = False) -> dict[str, Any]:
+    """The report as this referral's recipient may see it, under consent now.
+
+    ``with_links``: evidence entries carry signed download links (the
+    webhook payload); staff pages show evidence through the authorised
+    view instead.
+    """
     report = referral.report
     return {
-        name: _value(report, referral, name)
+        name: _value(report, referral, name, with_links=with_links)
         for name in allowed_fields(referral=referral, report=report)
     }

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from audit.roles import Role, roles_of
 from referrals.models import Delivery, Referral, ReferralQuerySet, Service, ServiceQuerySet
 from reports.models import Report
 
@@ -88,3 +90,24 @@ def services_to_call() -> ServiceQuerySet:
     return (
         Service.objects.listed().exclude(phone="", text_relay="").order_by("provider__name", "name")
     )
+
+
+def evidence_report_scopes(user: Any) -> list[tuple[QuerySet[Any], bool]]:
+    """Whose evidence a provider's or a force's staff may see (registered
+    with evidence.selectors in ReferralsConfig.ready).
+
+    The reports are those of the referrals the user may open
+    (``Referral.objects.visible_to``): a provider's staff get the
+    location-stripped derivatives only (Victims' Code support, not
+    investigation; UK GDPR article 5(1)(c)); a police liaison gets the
+    originals, with their hashes, of the reports the victim agreed to share
+    with their force.
+    """
+    roles = roles_of(user)
+    visible = Referral.objects.visible_to(user)
+    scopes: list[tuple[QuerySet[Any], bool]] = []
+    if roles & {Role.PROVIDER_MANAGER, Role.ADVOCATE}:
+        scopes.append((visible.filter(kind=Referral.Kind.SUPPORT).values("report_id"), False))
+    if Role.POLICE_LIAISON in roles:
+        scopes.append((visible.filter(kind=Referral.Kind.POLICE).values("report_id"), True))
+    return scopes

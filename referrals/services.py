@@ -28,6 +28,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language_info
 
+from evidence.models import CustodyEvent, EvidenceItem
+from evidence.selectors import ORIGINAL
+from evidence.services import Served, evidence_link_read, evidence_serve
 from referrals.case_services import case_open
 from referrals.deadlines import working_days_after
 from referrals.directory import ServiceEntry, directory
@@ -44,7 +47,7 @@ from referrals.models import (
     RiskLevel,
     Service,
 )
-from referrals.payloads import referral_payload
+from referrals.payloads import allowed_fields, referral_payload
 from referrals.webhooks import webhook_headers
 from reports.models import IncidentType, PoliceForce, Report, Strand
 from reports.services import report_mark_referred
@@ -364,6 +367,64 @@ def referral_override(
             acting_user=acting_user,
             override_reason=reason,
         )
+
+
+# --- Evidence links in payloads ---------------------------------------------------
+
+
+class EvidenceLinkRefused(Exception):
+    """A signed evidence link whose grant no longer holds (consent withdrawn,
+    referral cancelled, the file no longer clean). The detail names why."""
+
+
+@dataclass(frozen=True)
+class LinkedEvidence:
+    item: EvidenceItem
+    served: Served
+    referral: Referral
+
+
+def referral_evidence_serve(*, token: str) -> LinkedEvidence | None:
+    """The file a signed link in a referral's payload names, verified
+    (SHA-256 again) and recorded in its chain of custody, if the referral
+    may still have it; None for a forged, altered or expired link.
+
+    The victim's consent is checked now, not when the link was signed: a
+    withdrawal stops the links already sent (Victims' Code; UK GDPR art. 7(3)).
+    """
+    data = evidence_link_read(token)
+    if data is None or not data["g"].startswith("referral:"):
+        return None
+    referral = (
+        Referral.objects.select_related("report", "service__provider", "police_force")
+        .filter(pk=int(data["g"].removeprefix("referral:")))
+        .first()
+    )
+    if referral is None:
+        raise EvidenceLinkRefused("referral gone")
+    report = referral.report
+    if (
+        referral.outcome == Referral.Outcome.WITHDRAWN
+        or referral.delivery_status == Referral.DeliveryStatus.CANCELLED
+        or "evidence" not in allowed_fields(referral=referral, report=report)
+    ):
+        raise EvidenceLinkRefused("consent")
+    version = ORIGINAL if referral.kind == Referral.Kind.POLICE else "shareable"
+    item = EvidenceItem.objects.servable().filter(report=report, pk=data["i"]).first()
+    if item is None or data["v"] != version:
+        raise EvidenceLinkRefused("file not available")
+    served = evidence_serve(
+        item=item,
+        version=version,
+        user=None,
+        action=CustodyEvent.Action.DOWNLOADED,
+        detail={
+            "referral_id": referral.pk,
+            "recipient": referral.recipient_name,
+            "via": "signed link",
+        },
+    )
+    return LinkedEvidence(item=item, served=served, referral=referral)
 
 
 # --- Delivery ------------------------------------------------------------------

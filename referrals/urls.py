@@ -17,4 +17,6 @@ urlpatterns = [
     path("follow-up/your-report/files/", views.follow_up_evidence, name="follow_up_evidence"),
     path("follow-up/feedback/<int:pk>/", views.follow_up_feedback, name="follow_up_feedback"),
     path("feedback/<str:token>/", views.feedback_by_link, name="feedback_by_link"),
+    # Signed, short-lived links to evidence in police referral payloads.
+    path("evidence/links/<str:token>/", views.evidence_link, name="evidence_link"),
 ]

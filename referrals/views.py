@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -13,10 +13,18 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from django_ratelimit.core import is_ratelimited
 
+from audit.models import AccessLogEntry
+from audit.services import audit_record
 from evidence import selectors as evidence_selectors
 from evidence import services as evidence_services
 from evidence.pages import handle_files_action, takes_files
-from evidence.views import item_view, session_owner, session_owner_forget
+from evidence.views import (
+    integrity_failed_response,
+    item_view,
+    served_response,
+    session_owner,
+    session_owner_forget,
+)
 from privacy.clients import client_key
 from privacy.models import RecordKind
 from privacy.selectors import retention_in_plain_words
@@ -31,6 +39,7 @@ from referrals.forms import (
 )
 from referrals.models import Service
 from referrals.selectors import report_referrals_for_reporter
+from referrals.services import EvidenceLinkRefused, referral_evidence_serve
 from reports.abuse import client_ratelimit_key
 from reports.models import Report
 from reports.selectors import report_status_text
@@ -299,3 +308,42 @@ def feedback_by_link(request: HttpRequest, token: str) -> HttpResponse:
     if feedback is None:
         return render(request, "referrals/feedback_link_used.html", status=404)
     return _feedback_page(request, feedback, back_url=None)
+
+
+@require_http_methods(["GET"])
+def evidence_link(request: HttpRequest, token: str) -> HttpResponse | StreamingHttpResponse:
+    """A file from a police referral's payload, by its signed, short-lived
+    link: always an attachment, hashed again before sending, recorded in
+    the file's chain of custody and the access log. A forged or expired
+    link is simply not found; a link whose consent has been withdrawn is
+    refused and the refusal logged."""
+    try:
+        linked = referral_evidence_serve(token=token)
+    except EvidenceLinkRefused as exc:
+        audit_record(
+            actor=None,
+            action=AccessLogEntry.Action.DOWNLOAD,
+            outcome=AccessLogEntry.Outcome.DENIED,
+            object_type="evidence.evidenceitem",
+            request=request,
+            detail={"via": "signed link", "why": str(exc)},
+        )
+        raise Http404 from exc
+    except evidence_services.EvidenceIntegrityError:
+        return integrity_failed_response()
+    if linked is None:
+        raise Http404
+    audit_record(
+        actor=None,
+        action=AccessLogEntry.Action.DOWNLOAD,
+        obj=linked.item,
+        report_reference=linked.referral.report.reference,
+        request=request,
+        detail={
+            "via": "signed link",
+            "referral_id": linked.referral.pk,
+            "version": linked.served.version,
+            "sha256": linked.served.sha256,
+        },
+    )
+    return served_response(linked.item, linked.served, inline=False)

@@ -14,6 +14,7 @@ from audit.models import AccessLogEntry
 from audit.roles import Role, has_role
 from audit.services import audit_record
 from audit.views import second_factor_is_recent
+from evidence.admin import evidence_panel
 from privacy.csv_export import csv_streaming_response
 from reports.models import (
     AdditionalInformation,
@@ -121,6 +122,10 @@ PERSONAL_FIELDSETS: list[Any] = [
             ]
         },
     ),
+    (
+        "Evidence (a video or audio statement first)",
+        {"fields": ["evidence"]},
+    ),
     ("Why", {"fields": ["other_motivation", "motivation_evidence"]}),
     (
         "People involved",
@@ -206,8 +211,9 @@ class ReportAdmin(ScopedAuditedAdmin):
             name
             for _title, options in PERSONAL_FIELDSETS
             for name in options["fields"]
-            if name != "incident_types_list"
+            if name not in ("incident_types_list", "evidence")
         ],
+        "evidence",
     ]
     fieldsets = [
         (
@@ -265,6 +271,18 @@ class ReportAdmin(ScopedAuditedAdmin):
 
     def audit_reference(self, obj: Any) -> str:
         return str(obj.reference)
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Any:
+        report = super().get_object(request, object_id, from_field)
+        # Who is looking decides which evidence (and which versions) the page shows.
+        report._viewer = request.user
+        return report
+
+    @admin.display(description="Evidence")
+    def evidence(self, obj: Report) -> str:
+        return evidence_panel(report_id=obj.pk, viewer=getattr(obj, "_viewer", None))
 
     @admin.display(description="Strands")
     def strand_names(self, obj: Report) -> str:

@@ -39,7 +39,10 @@ class EvidenceItemSerializer(serializers.Serializer[dict[str, Any]]):
     size = serializers.IntegerField()
     sha256 = serializers.CharField()
     status = serializers.CharField(
-        help_text="staged, scanning, clean, quarantined (virus scanner) or rejected (damaged)."
+        help_text=(
+            "staged, scanning, clean, quarantined (virus scanner), rejected (damaged) or "
+            "unscanned (over the virus scanner's size limits; never sent to anyone)."
+        )
     )
     status_text = serializers.CharField()
     is_statement = serializers.BooleanField()

@@ -3,6 +3,7 @@ signature, ffmpeg-made media, and an S3-compatible server (moto)."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import struct
@@ -40,9 +41,24 @@ def _wait_for(check: Any, what: str, timeout: float = 30) -> None:
     raise RuntimeError(f"{what} did not start")
 
 
-@pytest.fixture(scope="session")
-def clamd_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    base = tmp_path_factory.mktemp("clamd")
+CLAMD_CONF = Path(__file__).resolve().parents[1] / "clamd.conf"
+LIMIT_OPTIONS = ("StreamMaxLength", "MaxFileSize", "MaxScanSize", "AlertExceedsMax")
+
+
+def deployed_limits() -> dict[str, str]:
+    """The limit options of evidence/clamd.conf (the deployed clamd's)."""
+    limits = {}
+    for line in CLAMD_CONF.read_text().splitlines():
+        name, _, value = line.partition(" ")
+        if name in LIMIT_OPTIONS:
+            limits[name] = value.strip()
+    return limits
+
+
+@contextlib.contextmanager
+def clamd_running(base: Path, limits: dict[str, str]) -> Iterator[str]:
+    """A real clamd on a unix socket under ``base``, with a one-signature
+    database (EICAR) and the given limit options."""
     (base / "db").mkdir()
     (base / "eicar.txt").write_bytes(EICAR)
     line = subprocess.run(
@@ -50,9 +66,10 @@ def clamd_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     ).stdout.replace("eicar.txt", "Test.EICAR")
     (base / "db" / "test.hdb").write_text(line)
     sock = base / "clamd.sock"
+    options = "".join(f"{name} {value}\n" for name, value in limits.items())
     (base / "clamd.conf").write_text(
         f"DatabaseDirectory {base / 'db'}\nLocalSocket {sock}\nForeground yes\n"
-        f"TemporaryDirectory {base}\nStreamMaxLength 100M\nLogFile {base / 'clamd.log'}\n"
+        f"TemporaryDirectory {base}\nLogFile {base / 'clamd.log'}\n{options}"
     )
     process = subprocess.Popen(
         ["clamd", "-c", str(base / "clamd.conf")],
@@ -72,6 +89,12 @@ def clamd_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def clamd_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with clamd_running(tmp_path_factory.mktemp("clamd"), deployed_limits()) as sock:
+        yield sock
 
 
 @pytest.fixture(autouse=True)

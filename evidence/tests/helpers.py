@@ -1,9 +1,17 @@
 from __future__ import annotations
 
 import io
+import time
+from typing import Any
 
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.test import Client
+
+from audit.receivers import OTP_VERIFIED_AT
 from evidence import services
 from evidence.models import EvidenceItem
+from tests.staff import verified_client
 
 ALICE = services.owner_digest("alice-session-token-0123456789")
 BOB = services.owner_digest("bob-session-token-0123456789")
@@ -24,3 +32,21 @@ def processed(data: bytes, **kwargs: object) -> EvidenceItem:
     services.evidence_process(item_id=item.pk)
     item.refresh_from_db()
     return item
+
+
+def claimed(item: EvidenceItem, report: Any) -> EvidenceItem:
+    """Attach an uploaded item to a report, as report_submit does."""
+    with transaction.atomic():
+        services.evidence_claim(report=report, owner=item.owner, evidence_ids=[item.pk])
+    item.refresh_from_db()
+    return item
+
+
+def staff_client(user: User) -> Client:
+    """Signed in with a second factor checked just now (downloads ask for a
+    recent one)."""
+    client = verified_client(user)
+    session = client.session
+    session[OTP_VERIFIED_AT] = time.time()
+    session.save()
+    return client

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.test import Client
 
+from audit.roles import Role
 from evidence.models import CustodyEvent, EvidenceItem
 from evidence.tests.conftest import (
     jpeg_html_polyglot,
@@ -16,23 +18,32 @@ from evidence.tests.conftest import (
     pdf_with_eicar,
     png_bomb,
 )
-from evidence.tests.helpers import ALICE, processed
+from evidence.tests.helpers import ALICE, processed, staff_client
 from evidence.views import STATUS_TEXT, item_view
+from reports.models import Report
+from tests.conftest import VALID_REPORT
+from tests.helpers import submit
+from tests.staff import make_staff
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reference_data")]
+
+
+def _report() -> Report:
+    return submit(copy.deepcopy(VALID_REPORT)).report
 
 
 @pytest.fixture
 def police(db: None) -> User:
-    user = User.objects.create_user("priya", password="x" * 16, is_staff=True)
-    user.user_permissions.add(
-        *Permission.objects.filter(codename__in=["view_evidenceitem", "download_original"])
-    )
-    return user
+    # Triage: may have every version of every report's files, when clean.
+    return make_staff("tara", Role.TRIAGE_OFFICER)
 
 
 def _never_served(client: Client, user: User, item: EvidenceItem) -> None:
-    client.force_login(user)
+    if item.report_id is None:
+        # Attached directly (a rejected file is never claimed by a report):
+        # even on a report, nothing but a clean file is ever served.
+        EvidenceItem.objects.filter(pk=item.pk).update(report=_report())
+    client = staff_client(user)
     for version in ("original", "thumbnail", "shareable", "poster"):
         response = client.get(f"/staff/evidence/{item.pk}/{version}/")
         assert response.status_code == 404, version
@@ -46,10 +57,9 @@ def test_eicar_is_quarantined_reporter_told_kindly_staff_see_why(
     assert item.status_reason == "Test.EICAR.UNOFFICIAL"
     assert item.custody.filter(action=CustodyEvent.Action.QUARANTINED).exists()
     assert "This is not your fault" in item_view(item)["status_text"]
-    client.force_login(police)
-    admin_page = client.get(f"/staff/evidence/evidenceitem/{item.pk}/change/")
-    assert b"Test.EICAR" in admin_page.content
     _never_served(client, police, item)
+    admin_page = staff_client(police).get(f"/staff/evidence/evidenceitem/{item.pk}/change/")
+    assert b"Test.EICAR" in admin_page.content
 
 
 @pytest.mark.parametrize("data", [jpeg_zip_polyglot(), jpeg_html_polyglot()], ids=["zip", "html"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import uuid
 from typing import Any
@@ -9,14 +10,17 @@ from typing import Any
 import boto3
 import pytest
 import requests
-from django.contrib.auth.models import Permission, User
 from django.core.files.storage import storages
 from django.test import Client
 
+from audit.roles import Role
 from evidence import services
 from evidence.models import EvidenceItem
 from evidence.tests.conftest import jpeg_with_location
-from evidence.tests.helpers import processed
+from evidence.tests.helpers import claimed, processed, staff_client
+from tests.conftest import VALID_REPORT
+from tests.helpers import submit
+from tests.staff import make_staff
 
 # Transactional: on-commit work (deleting the staged parts) really runs.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -59,7 +63,7 @@ def s3(settings: Any, s3_endpoint: str) -> Any:
 
 
 def test_evidence_on_s3_is_private_encrypted_and_served_verified(
-    s3: Any, clamd: str, client: Client, settings: Any
+    s3: Any, clamd: str, client: Client, settings: Any, reference_data: None
 ) -> None:
     s3_client, bucket = s3
     settings.EVIDENCE_CHUNK_MAX_BYTES = 1024
@@ -78,14 +82,15 @@ def test_evidence_on_s3_is_private_encrypted_and_served_verified(
     assert "Expires=" in storages["default"].url(item.storage_name) or "X-Amz-Expires=60" in (
         storages["default"].url(item.storage_name)
     )
-    police = User.objects.create_user("priya", password="x" * 16, is_staff=True)
-    police.user_permissions.add(
-        *Permission.objects.filter(codename__in=["view_evidenceitem", "download_original"])
+    report = submit(copy.deepcopy(VALID_REPORT)).report
+    claimed(item, report)
+    response = staff_client(make_staff("tara", Role.TRIAGE_OFFICER)).get(
+        f"/staff/evidence/{item.pk}/original/"
     )
-    client.force_login(police)
-    response = client.get(f"/staff/evidence/{item.pk}/original/")
     body = b"".join(response.streaming_content)  # type: ignore[attr-defined]
     assert hashlib.sha256(body).hexdigest() == item.sha256 == response["X-Evidence-SHA256"]
+    # Detached again (test only) so the uploader's removal deletes the objects.
+    EvidenceItem.objects.filter(pk=item.pk).update(report=None)
     assert services.evidence_remove(owner=item.owner, item_id=item.pk)
     keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket).get("Contents", [])]
     assert keys == []

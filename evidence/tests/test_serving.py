@@ -1,42 +1,44 @@
-"""Serving evidence to staff: headers, hash verification, custody."""
+"""Serving evidence to staff: headers, hash verification, custody, and who
+gets which version (the full role x organisation matrix is in
+referrals/tests/test_evidence_permissions.py)."""
 
 from __future__ import annotations
 
-import base64
+import copy
 import hashlib
 
 import pytest
-from django.contrib.auth.models import Permission, User
+from django.contrib.auth.models import User
 from django.core.files.storage import storages
 from django.test import Client
 
+from audit.models import AccessLogEntry
+from audit.roles import Role
 from evidence.models import CustodyEvent, EvidenceItem
 from evidence.tests.conftest import jpeg_with_location, pdf_plain
-from evidence.tests.helpers import processed
+from evidence.tests.helpers import claimed, processed, staff_client
+from reports.models import Report
+from tests.conftest import VALID_REPORT
+from tests.helpers import submit
+from tests.staff import make_staff
 
-pytestmark = pytest.mark.django_db
-
-
-def _staff(username: str, *codenames: str) -> User:
-    user = User.objects.create_user(username, password="x" * 16, is_staff=True)
-    user.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
-    return user
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reference_data")]
 
 
 @pytest.fixture
-def police(db: None) -> User:
-    return _staff("priya", "view_evidenceitem", "download_original")
+def report() -> Report:
+    return submit(copy.deepcopy(VALID_REPORT)).report
 
 
 @pytest.fixture
-def advocate(db: None) -> User:
-    return _staff("alice", "view_evidenceitem")
+def triage(db: None) -> User:
+    return make_staff("tara", Role.TRIAGE_OFFICER)
 
 
 @pytest.fixture
-def charlie(db: None) -> User:
-    # Staff, but should have no access to anyone's evidence.
-    return _staff("charlie")
+def cora(db: None) -> User:
+    # Staff, with a role that must never reach a victim's evidence.
+    return make_staff("cora", Role.COMMISSIONING_OFFICER)
 
 
 def _body(response: object) -> bytes:
@@ -49,13 +51,12 @@ def _assert_safe_headers(response: object) -> None:
     assert "no-store" in response["Cache-Control"]  # type: ignore[index]
 
 
-def test_police_download_the_original_with_its_hash(
-    clamd: str, client: Client, police: User
+def test_triage_download_the_original_with_its_hash(
+    clamd: str, triage: User, report: Report
 ) -> None:
     data = jpeg_with_location()
-    item = processed(data, filename="bus stop.jpg")
-    client.force_login(police)
-    response = client.get(f"/staff/evidence/{item.pk}/original/")
+    item = claimed(processed(data, filename="bus stop.jpg"), report)
+    response = staff_client(triage).get(f"/staff/evidence/{item.pk}/original/")
     assert response.status_code == 200
     assert _body(response) == data
     assert response["Content-Type"] == "application/octet-stream"
@@ -63,67 +64,102 @@ def test_police_download_the_original_with_its_hash(
     assert response["X-Evidence-SHA256"] == hashlib.sha256(data).hexdigest()
     _assert_safe_headers(response)
     event = item.custody.get(action=CustodyEvent.Action.DOWNLOADED)
-    assert (event.acting_user, event.version, event.sha256) == (police, "original", item.sha256)
-    assert base64  # (hash is hex, as shown to staff)
+    assert (event.acting_user, event.version, event.sha256) == (triage, "original", item.sha256)
+    logged = AccessLogEntry.objects.get(actor_username="tara", action="download")
+    assert (logged.object_id, logged.report_reference) == (str(item.pk), report.reference)
+    assert logged.detail == {"version": "original", "sha256": item.sha256}
 
 
-def test_pdf_original_is_always_an_attachment(clamd: str, client: Client, police: User) -> None:
-    item = processed(pdf_plain(), filename="letter.pdf")
-    client.force_login(police)
-    response = client.get(f"/staff/evidence/{item.pk}/original/")
+def test_a_download_asks_for_the_second_factor_again_when_it_is_old(
+    clamd: str, triage: User, report: Report
+) -> None:
+    from tests.staff import verified_client
+
+    item = claimed(processed(pdf_plain()), report)
+    response = verified_client(triage).get(f"/staff/evidence/{item.pk}/original/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/reverify/")
+    assert not item.custody.filter(action=CustodyEvent.Action.DOWNLOADED).exists()
+
+
+def test_a_password_without_the_second_factor_reaches_no_file(
+    clamd: str, client: Client, triage: User, report: Report
+) -> None:
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    item = claimed(processed(jpeg_with_location()), report)
+    client.force_login(triage)
+    session = client.session
+    del session[DEVICE_ID_SESSION_KEY]  # signed in with the password alone
+    session.save()
+    response = client.get(f"/staff/evidence/{item.pk}/thumbnail/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/staff/login/")
+
+
+def test_pdf_original_is_always_an_attachment(clamd: str, triage: User, report: Report) -> None:
+    item = claimed(processed(pdf_plain(), filename="letter.pdf"), report)
+    response = staff_client(triage).get(f"/staff/evidence/{item.pk}/original/")
     assert response["Content-Disposition"].startswith("attachment")
     _assert_safe_headers(response)
 
 
-def test_support_sees_the_shareable_copy_but_not_the_original(
-    clamd: str, client: Client, advocate: User
+def test_derivatives_are_shown_inline_and_stripped_of_exif(
+    clamd: str, triage: User, report: Report
 ) -> None:
-    item = processed(jpeg_with_location())
-    client.force_login(advocate)
-    assert client.get(f"/staff/evidence/{item.pk}/original/").status_code == 403
-    response = client.get(f"/staff/evidence/{item.pk}/shareable/")
+    item = claimed(processed(jpeg_with_location()), report)
+    response = staff_client(triage).get(f"/staff/evidence/{item.pk}/shareable/")
     assert response.status_code == 200
     assert response["Content-Type"] == "image/jpeg"
     assert response["Content-Disposition"].startswith("inline")
     _assert_safe_headers(response)
     assert b"Acme" not in _body(response)  # EXIF (and GPS) gone
     viewed = item.custody.get(action=CustodyEvent.Action.VIEWED)
-    assert (viewed.acting_user, viewed.version) == (advocate, "shareable")
+    assert (viewed.acting_user, viewed.version) == (triage, "shareable")
 
 
-def test_staff_without_permission_see_nothing(clamd: str, client: Client, charlie: User) -> None:
-    item = processed(jpeg_with_location())
-    client.force_login(charlie)
+def test_staff_without_a_claim_on_the_report_see_nothing_and_it_is_logged(
+    clamd: str, cora: User, report: Report
+) -> None:
+    item = claimed(processed(jpeg_with_location()), report)
+    client = staff_client(cora)
     for version in ("original", "thumbnail"):
         assert client.get(f"/staff/evidence/{item.pk}/{version}/").status_code == 404
     assert not item.custody.filter(action=CustodyEvent.Action.VIEWED).exists()
+    denied = AccessLogEntry.objects.filter(actor_username="cora", outcome="denied")
+    assert {entry.object_id for entry in denied} == {str(item.pk)}
+    assert denied.count() == 2
 
 
-def test_public_cannot_reach_evidence(clamd: str, client: Client) -> None:
+def test_files_not_yet_attached_to_a_report_are_nobodys_to_see(clamd: str, triage: User) -> None:
     item = processed(jpeg_with_location())
+    assert staff_client(triage).get(f"/staff/evidence/{item.pk}/thumbnail/").status_code == 404
+
+
+def test_public_cannot_reach_evidence(clamd: str, client: Client, report: Report) -> None:
+    item = claimed(processed(jpeg_with_location()), report)
     response = client.get(f"/staff/evidence/{item.pk}/thumbnail/")
     assert response.status_code == 302
     assert "/login/" in response["Location"]
 
 
 def test_altered_file_is_not_served_and_the_failure_is_recorded(
-    clamd: str, client: Client, police: User
+    clamd: str, triage: User, report: Report
 ) -> None:
-    item = processed(jpeg_with_location())
+    item = claimed(processed(jpeg_with_location()), report)
     path = storages["default"].path(item.storage_name)
     with open(path, "r+b") as handle:
         handle.seek(100)
         handle.write(b"tampered")
-    client.force_login(police)
-    response = client.get(f"/staff/evidence/{item.pk}/original/")
+    response = staff_client(triage).get(f"/staff/evidence/{item.pk}/original/")
     assert response.status_code == 409
     assert item.custody.filter(action=CustodyEvent.Action.INTEGRITY_FAILED).exists()
     assert not item.custody.filter(action=CustodyEvent.Action.DOWNLOADED).exists()
 
 
-def test_custody_log_is_visible_to_staff(clamd: str, client: Client, police: User) -> None:
-    item = processed(jpeg_with_location())
-    client.force_login(police)
+def test_custody_log_is_visible_to_staff(clamd: str, triage: User, report: Report) -> None:
+    item = claimed(processed(jpeg_with_location()), report)
+    client = staff_client(triage)
     client.get(f"/staff/evidence/{item.pk}/thumbnail/")
     page = client.get(f"/staff/evidence/evidenceitem/{item.pk}/change/")
     assert page.status_code == 200
