@@ -199,3 +199,40 @@ def test_the_confirmation_page_says_how_long_the_report_is_kept(client: Any) -> 
     client.post("/report/check-your-answers/")
     page = client.get("/report/confirmation/").content.decode()
     assert "We keep your report for 6 years." in page
+
+
+def test_a_system_administrator_sets_and_lifts_a_hold_in_the_staff_site() -> None:
+    from audit.roles import Role
+    from privacy.models import LegalHold
+    from tests.staff import make_staff, signed_in
+
+    sam = make_staff("sam", Role.SYSTEM_ADMINISTRATOR)
+    client = signed_in(sam)
+    response = client.post(
+        "/staff/privacy/legalhold/add/",
+        {"record_kind": "report", "object_id": "HC-AAAA-BBBB", "reason": "Trial in June"},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    hold = LegalHold.objects.get()
+    assert (hold.set_by, hold.object_id, hold.lifted_at) == (sam, "HC-AAAA-BBBB", None)
+    # A hold is never edited: the change page shows it read-only.
+    page = client.get(f"/staff/privacy/legalhold/{hold.pk}/change/").content.decode()
+    assert 'name="reason"' not in page and "Trial in June" in page
+    client.post("/staff/privacy/legalhold/", {"action": "lift", "_selected_action": [hold.pk]})
+    hold.refresh_from_db()
+    assert hold.lifted_by == sam and hold.lifted_at is not None
+    assert (
+        AccessLogEntry.objects.filter(
+            object_type="privacy.legalhold", actor_id=sam.pk, action="change"
+        ).count()
+        == 2
+    )
+    # Policies are edited with their legal basis; an action the kind cannot take is refused.
+    policy = RetentionPolicy.objects.get(record_kind="case")
+    refused = client.post(
+        f"/staff/privacy/retentionpolicy/{policy.pk}/change/",
+        {"keep_for_days": 100, "action": "erase", "legal_basis": "x"},
+    )
+    assert refused.status_code == 200 and b"can only be" in refused.content
+    policy.refresh_from_db()
+    assert policy.keep_for_days == 6 * 365
