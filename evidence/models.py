@@ -90,6 +90,7 @@ class EvidenceItem(models.Model):
         # The virus scanner would not read all of it (over clamd's size
         # limits): not known to be clean, so never served.
         UNSCANNED = "unscanned", _("Not scanned (over the virus scanner's limits)")
+        ERASED = "erased", _("Erased (files deleted; the hash is kept)")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.CharField(max_length=64, db_index=True)
@@ -123,6 +124,10 @@ class EvidenceItem(models.Model):
     # it "scanning", and the sweeper puts it back after the time limit.
     scan_started_at = models.DateTimeField(null=True, blank=True)
     processed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the files were erased (retention or an erasure request). The
+    # row stays as a tombstone: SHA-256, size, kind, dates and the chain of
+    # custody, so a copy produced later can still be checked against it.
+    erased_at = models.DateTimeField(null=True, blank=True)
 
     objects = EvidenceItemQuerySet.as_manager()
 
@@ -170,6 +175,7 @@ class CustodyEvent(models.Model):
         VIEWED = "viewed", _("Viewed")
         DOWNLOADED = "downloaded", _("Downloaded")
         INTEGRITY_FAILED = "integrity_failed", _("Integrity check failed")
+        ERASED = "erased", _("Files erased (the hash is kept)")
 
     item = models.ForeignKey(EvidenceItem, on_delete=models.CASCADE, related_name="custody")
     at = models.DateTimeField()

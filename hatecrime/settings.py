@@ -648,14 +648,27 @@ if env.choice("LOG_FORMAT", ("plain", "json"), "plain") == "json":
 # in the staff site.
 RETENTION_HANDLERS = {
     "report": "reports.retention.report_retention_apply",
+    "evidence": "evidence.retention.evidence_retention_apply",
+    "referral": "referrals.retention.referral_retention_apply",
+    "case": "referrals.retention.case_retention_apply",
     "access_log": "audit.retention.access_log_retention_apply",
 }
 # What each app holds about a person (access requests) and how it erases it.
-SUBJECT_DATA_COLLECTORS = ["reports.retention.report_subject_data"]
-SUBJECT_ERASERS = ["reports.retention.report_subject_erase"]
+# Erasers run in this order: referrals (and cases) before reports, which
+# remove the contact details the others match the person by.
+SUBJECT_DATA_COLLECTORS = [
+    "reports.retention.report_subject_data",
+    "referrals.retention.referral_subject_data",
+]
+SUBJECT_ERASERS = [
+    "referrals.retention.referral_subject_erase",
+    "reports.retention.report_subject_erase",
+]
+# Daily, at a quiet hour (03:15 local time), not "every 24 hours from
+# whenever beat started".
 CELERY_BEAT_SCHEDULE["privacy-retention-daily"] = {
     "task": "privacy.tasks.retention_apply_task",
-    "schedule": 24 * 60 * 60,
+    "schedule": crontab(hour=3, minute=15),
 }
 # --- Grants ----------------------------------------------------------------
 # Awards above this amount (whole pounds) need a decision by the commissioner

@@ -10,7 +10,9 @@ from django.http import HttpRequest
 from audit.roles import Role, has_role
 from privacy.models import LegalHold, RetentionPolicy, RetentionRun, SubjectRequest
 from privacy.services import (
+    legal_hold_lift,
     legal_hold_set,
+    retention_policy_save,
     subject_request_confirm_identity,
     subject_request_create,
 )
@@ -36,17 +38,47 @@ class SystemAdministratorOnly(admin.ModelAdmin):
 
 @admin.register(RetentionPolicy)
 class RetentionPolicyAdmin(SystemAdministratorOnly):
+    """How long each kind of record is kept, and why (the daily job reads these)."""
+
     list_display = ["record_kind", "keep_for_days", "action", "legal_basis", "updated_at"]
+    fields = ["record_kind", "keep_for_days", "action", "legal_basis"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return ["record_kind"] if obj is not None else []
+
+    def save_model(
+        self, request: HttpRequest, obj: RetentionPolicy, form: Any, change: bool
+    ) -> None:
+        retention_policy_save(policy=obj, acting_user=request.user)  # type: ignore[arg-type]
 
 
 @admin.register(LegalHold)
 class LegalHoldAdmin(SystemAdministratorOnly):
+    """Records kept past their date: set by a named person with a reason,
+    lifted (never edited or deleted) when no longer needed."""
+
     list_display = ["record_kind", "object_id", "set_by", "set_at", "lifted_at", "reason"]
+    list_filter = ["record_kind", ("lifted_at", admin.EmptyFieldListFilter)]
     fields = ["record_kind", "object_id", "reason"]
+    actions = ["lift"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        if obj is None:
+            return []
+        return ["record_kind", "object_id", "reason", "set_by", "set_at", "lifted_by", "lifted_at"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return self.fields if obj is None else self.get_readonly_fields(request, obj)
+
+    @admin.action(description="Lift the selected holds")
+    def lift(self, request: HttpRequest, queryset: Any) -> None:
+        for hold in queryset.filter(lifted_at__isnull=True):
+            legal_hold_lift(hold=hold, acting_user=request.user)  # type: ignore[arg-type]
+        messages.info(request, "The holds were lifted.")
 
     def save_model(self, request: HttpRequest, obj: LegalHold, form: Any, change: bool) -> None:
         if change:
-            return super().save_model(request, obj, form, change)
+            return  # a hold is never edited: lift it and set a new one
         created = legal_hold_set(
             record_kind=obj.record_kind,
             object_id=obj.object_id,

@@ -4,6 +4,7 @@ legal holds, the record of what was erased, and subject rights requests."""
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +26,7 @@ class RetentionPolicy(models.Model):
 
     record_kind = models.CharField(max_length=20, choices=RecordKind.choices, unique=True)
     keep_for_days = models.PositiveIntegerField(
-        help_text=_("Counted from when the record was made.")
+        help_text=_("Counted from when the record was made (cases: from when they were closed).")
     )
     action = models.CharField(max_length=10, choices=Action.choices, default=Action.ANONYMISE)
     legal_basis = models.TextField(
@@ -39,6 +40,21 @@ class RetentionPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_record_kind_display()}: {self.keep_for_days} days"
+
+    def clean(self) -> None:
+        from privacy.defaults import ALLOWED_ACTIONS
+
+        allowed = ALLOWED_ACTIONS.get(self.record_kind, set())
+        if self.action not in allowed:
+            raise ValidationError(
+                {
+                    "action": _("%(kind)s can only be: %(allowed)s.")
+                    % {
+                        "kind": self.get_record_kind_display(),
+                        "allowed": ", ".join(str(self.Action(a).label) for a in sorted(allowed)),
+                    }
+                }
+            )
 
 
 class LegalHoldQuerySet(models.QuerySet["LegalHold"]):
@@ -70,7 +86,9 @@ class LegalHold(models.Model):
 
 
 class RetentionRun(models.Model):
-    """What one run of the retention job erased or anonymised (counts only)."""
+    """What one run of the retention job erased or anonymised: per record
+    kind, the action, how many, how many were held back, and the ids of the
+    records concerned (ids and references only, never their content)."""
 
     ran_at = models.DateTimeField()
     results = models.JSONField(default=dict)

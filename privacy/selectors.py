@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from privacy.models import RetentionPolicy
+from privacy.models import LegalHold, RetentionPolicy
 
 
 def retention_in_plain_words(record_kind: str) -> str:
@@ -23,3 +23,17 @@ def retention_in_plain_words(record_kind: str) -> str:
         "identify you or anyone else, and keep only the numbers (what kind of hate, where "
         "and when) that help services plan."
     ) % {"period": period}
+
+
+def held_object_ids(record_kind: str) -> set[str]:
+    """Ids of the records of one kind under an active legal hold.
+
+    A hold on a report also keeps everything attached to it (its evidence,
+    referrals and case): each app's retention handler asks for the report
+    holds as well as its own.
+    """
+    return set(
+        LegalHold.objects.active()
+        .filter(record_kind=record_kind)
+        .values_list("object_id", flat=True)
+    )

@@ -12,7 +12,9 @@ import datetime
 import hashlib
 import io
 import json
+import logging
 import zipfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,8 +27,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from audit.models import AccessLogEntry
+from audit.services import audit_record
 from privacy.crypto import blind_index
 from privacy.models import LegalHold, RecordKind, RetentionPolicy, RetentionRun, SubjectRequest
+from privacy.selectors import held_object_ids
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,24 +48,71 @@ class Subject:
 # --- retention ----------------------------------------------------------------
 
 
+def retention_policy_save(*, policy: RetentionPolicy, acting_user: User) -> RetentionPolicy:
+    """A system administrator sets how long a kind of record is kept, and why."""
+    from privacy.defaults import ALLOWED_ACTIONS
+
+    if policy.action not in ALLOWED_ACTIONS.get(policy.record_kind, set()):
+        raise ValueError(f"{policy.record_kind} cannot be {policy.action}d")
+    if not policy.legal_basis.strip():
+        raise ValueError("A retention policy needs its legal basis.")
+    with transaction.atomic():
+        policy.save()
+        audit_record(
+            actor=acting_user,
+            action=AccessLogEntry.Action.CHANGE,
+            obj=policy,
+            detail={
+                "record_kind": policy.record_kind,
+                "keep_for_days": policy.keep_for_days,
+                "action": policy.action,
+            },
+        )
+    return policy
+
+
 def legal_hold_set(
     *, record_kind: str, object_id: str, reason: str, acting_user: User
 ) -> LegalHold:
+    """Keep one record past its retention date (UK GDPR Art. 17(3)(e), Art.
+    18: legal claims, an investigation). A named person, with a reason."""
     if not reason.strip():
         raise ValueError("A legal hold needs a reason.")
-    return LegalHold.objects.create(
-        record_kind=record_kind,
-        object_id=object_id,
-        reason=reason,
-        set_by=acting_user,
-        set_at=timezone.now(),
-    )
+    if not object_id.strip():
+        raise ValueError("Say which record the hold is on.")
+    with transaction.atomic():
+        hold = LegalHold.objects.create(
+            record_kind=record_kind,
+            object_id=object_id.strip(),
+            reason=reason,
+            set_by=acting_user,
+            set_at=timezone.now(),
+        )
+        audit_record(
+            actor=acting_user,
+            action=AccessLogEntry.Action.CHANGE,
+            obj=hold,
+            detail={"legal_hold": "set", "record_kind": record_kind, "object_id": hold.object_id},
+        )
+    return hold
 
 
 def legal_hold_lift(*, hold: LegalHold, acting_user: User) -> LegalHold:
-    LegalHold.objects.filter(pk=hold.pk, lifted_at__isnull=True).update(
-        lifted_at=timezone.now(), lifted_by=acting_user
-    )
+    with transaction.atomic():
+        lifted = LegalHold.objects.filter(pk=hold.pk, lifted_at__isnull=True).update(
+            lifted_at=timezone.now(), lifted_by=acting_user
+        )
+        if lifted:
+            audit_record(
+                actor=acting_user,
+                action=AccessLogEntry.Action.CHANGE,
+                obj=hold,
+                detail={
+                    "legal_hold": "lifted",
+                    "record_kind": hold.record_kind,
+                    "object_id": hold.object_id,
+                },
+            )
     hold.refresh_from_db()
     return hold
 
@@ -67,7 +121,11 @@ def retention_apply(*, now: datetime.datetime | None = None) -> RetentionRun:
     """Erase or anonymise every record past its policy's date, except held ones.
 
     Runs daily (Celery beat). Each kind is handled in its own transaction so
-    one failure does not undo the others; the run's counts are kept.
+    one failure does not undo the others (the failure is recorded in the
+    run, and the next day's run tries again); the run itself is the record
+    of what was erased, and an entry in the access log says it happened.
+    Handlers are named in settings.RETENTION_HANDLERS by the app that owns
+    the records, so this module imports none of them.
     """
     now = now or timezone.now()
     results: dict[str, Any] = {}
@@ -76,16 +134,40 @@ def retention_apply(*, now: datetime.datetime | None = None) -> RetentionRun:
         if handler_path is None:
             results[policy.record_kind] = {"skipped": "no handler"}
             continue
-        held = set(
-            LegalHold.objects.active()
-            .filter(record_kind=policy.record_kind)
-            .values_list("object_id", flat=True)
-        )
+        held = held_object_ids(policy.record_kind)
         cutoff = now - datetime.timedelta(days=policy.keep_for_days)
-        with transaction.atomic():
-            count = import_string(handler_path)(cutoff=cutoff, held_ids=held, action=policy.action)
-        results[policy.record_kind] = {"action": policy.action, "count": count, "held": len(held)}
-    return RetentionRun.objects.create(ran_at=now, results=results)
+        try:
+            with transaction.atomic():
+                # A handler answers with the ids it erased or anonymised, or
+                # only a count where ids mean nothing (access log entries).
+                erased: Sequence[Any] | int = import_string(handler_path)(
+                    cutoff=cutoff, held_ids=held, action=policy.action
+                )
+        except Exception as exc:
+            # Recorded and retried tomorrow; the other kinds still run.
+            logger.exception("retention of %s failed", policy.record_kind)
+            results[policy.record_kind] = {"action": policy.action, "failed": type(exc).__name__}
+            continue
+        ids = [] if isinstance(erased, int) else [str(i) for i in erased]
+        results[policy.record_kind] = {
+            "action": policy.action,
+            "cutoff": cutoff.isoformat(),
+            "count": erased if isinstance(erased, int) else len(ids),
+            "held": len(held),
+            "ids": ids,
+        }
+    with transaction.atomic():
+        run = RetentionRun.objects.create(ran_at=now, results=results)
+        audit_record(
+            actor=None,
+            action=AccessLogEntry.Action.DELETE,
+            obj=run,
+            detail={
+                kind: {key: value for key, value in result.items() if key != "ids"}
+                for kind, result in results.items()
+            },
+        )
+    return run
 
 
 # --- subject rights -------------------------------------------------------------

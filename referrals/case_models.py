@@ -189,6 +189,9 @@ class Case(models.Model):
     # The earliest thing due: first contact, the next contact attempt, or an
     # open action. Kept by the services so the caseload sorts on an index.
     next_due_at = models.DateTimeField(null=True, blank=True)
+    # Set when the retention job (or an erasure request) removed the notes,
+    # plans and actions; needs, risk levels and outcome measures stay.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     objects = CaseQuerySet.as_manager()
 

@@ -259,6 +259,9 @@ class Referral(models.Model):
     advocate_name = models.CharField(
         max_length=200, blank=True, help_text=_("Set by the provider API; never shown to victims.")
     )
+    # Set when the retention job (or an erasure request) removed what could
+    # identify anyone; the recipient, dates and outcome stay for the figures.
+    anonymised_at = models.DateTimeField(null=True, blank=True)
 
     objects = ReferralQuerySet.as_manager()
 
