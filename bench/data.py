@@ -79,6 +79,7 @@ class Dataset:
 
     stack: Stack
     generated: list[dict[str, Any]] = field(default_factory=list)
+    cookies: dict[str, str] = field(default_factory=dict)
 
     def reports(self) -> int:
         (count,) = self.stack.sql("SELECT count(*) FROM reports_report")[0]
@@ -105,12 +106,18 @@ class Dataset:
     def sign_in(self) -> dict[str, str]:
         """Session cookies (a ``Cookie`` header value) for the bench's staff,
         each signed in through the staff login form with a password and a TOTP
-        code, like a person."""
-        return dict(json.loads(self._run("staff").strip().splitlines()[-1]))
+        code, like a person. Once per run: a TOTP code is accepted only once."""
+        if not self.cookies:
+            self.cookies = dict(json.loads(self._run("staff").strip().splitlines()[-1]))
+        return self.cookies
 
     def queries(self, cookie: str, path: str) -> dict[str, Any]:
         """One request to ``path`` with this session: status, queries, bytes."""
         return dict(json.loads(self._run("queries", cookie, path).strip().splitlines()[-1]))
+
+    def insights_refresh(self) -> dict[str, Any]:
+        """Run the commissioning pages' periodic refresh once, as beat would."""
+        return dict(json.loads(self._run("insights").strip().splitlines()[-1]))
 
     def _run(self, *args: str) -> str:
         from bench.harness import ROOT
@@ -861,6 +868,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("grow").add_argument("total", type=int)
     commands.add_parser("staff")
+    commands.add_parser("insights")
     queries = commands.add_parser("queries")
     queries.add_argument("cookie")
     queries.add_argument("path")
@@ -870,6 +878,12 @@ def main(argv: list[str] | None = None) -> int:
         result: Any = command_grow(options.total)
     elif options.command == "staff":
         result = command_staff()
+    elif options.command == "insights":
+        from grants.tasks import insights_refresh_task
+
+        started = time.monotonic()
+        pictures = insights_refresh_task()
+        result = {"pictures": pictures, "seconds": round(time.monotonic() - started, 2)}
     else:
         result = command_queries(options.cookie, options.path)
     print(json.dumps(result))

@@ -203,6 +203,16 @@ class Case(models.Model):
                 name="case_caseload_provider",
             ),
             models.Index(fields=["status", "next_due_at"], name="case_status_due"),
+            # The caseload's own order, per advocate and per provider: the
+            # first page is read from the index, however many cases there are.
+            models.Index(
+                fields=["advocate", "-risk_level", "next_due_at", "id"],
+                name="case_caseload_advocate_order",
+            ),
+            models.Index(
+                fields=["provider", "-risk_level", "next_due_at", "id"],
+                name="case_caseload_provider_order",
+            ),
         ]
 
     def __str__(self) -> str:
