@@ -2,8 +2,10 @@
 
 Creates a dedicated PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/hatecrime_bench, dropped and recreated each
-run), migrates and seeds it, starts gunicorn on a free loopback port with
-ROOT_URLCONF=bench.urls, runs every registered figure group (bench/figures.py)
+run), migrates and seeds it, generates realistic data (bench/data.py: the
+mode's smaller number of reports; groups grow it to the full number as they
+need), starts gunicorn on a free loopback port with ROOT_URLCONF=bench.urls,
+runs every registered figure group (bench/figures.py, bench/casework.py)
 with wrk as the load generator, prints one table and writes
 bench/results/latest.json. The server and the load generator are pinned to
 different cores where the machine has them.
