@@ -29,7 +29,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.data import Dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS_DIR = ROOT / "bench" / "results"
@@ -56,11 +59,30 @@ class Mode:
     warmup_seconds: int
     round_seconds: int
     rounds: int
+    # How many reports the generated data set grows to (bench/data.py), and
+    # the smaller size the "does it stay fast as data grows" figures compare
+    # against, measured first in the same run.
+    reports: int = 10_000
+    reports_baseline: int = 1_000
 
 
 MODES = {
-    "quick": Mode("quick", warmup_seconds=3, round_seconds=5, rounds=2),
-    "full": Mode("full", warmup_seconds=10, round_seconds=20, rounds=3),
+    "quick": Mode(
+        "quick",
+        warmup_seconds=3,
+        round_seconds=5,
+        rounds=2,
+        reports=10_000,
+        reports_baseline=1_000,
+    ),
+    "full": Mode(
+        "full",
+        warmup_seconds=10,
+        round_seconds=20,
+        rounds=3,
+        reports=1_000_000,
+        reports_baseline=10_000,
+    ),
 }
 
 
@@ -525,6 +547,50 @@ class Load:
             max_ms=latency["max"] / 1000,
         )
 
+    def get(
+        self,
+        url: str,
+        seconds: int,
+        *,
+        headers: Mapping[str, str] | None = None,
+        connections: int | None = None,
+    ) -> LoadResult:
+        """GET ``url`` for ``seconds`` with these headers (a session cookie, say)."""
+        args = [
+            self.wrk,
+            "--threads=1",
+            f"--connections={connections or self.connections}",
+            f"--duration={seconds}s",
+            "--timeout=10s",
+            f"--script={WRK_SCRIPTS / 'get.lua'}",
+        ]
+        for name, value in (headers or {}).items():
+            args.append(f"--header={name}: {value}")
+        args.append(url)
+        child = self.processes.start(
+            Cpus.pinned(self.cpus.load, args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        try:
+            output, _ = child.communicate(timeout=seconds + 60)
+        finally:
+            self.processes.stop(child)
+        text = output.decode(errors="replace")
+        line = next((ln for ln in text.splitlines() if ln.startswith("BENCH_RESULT ")), None)
+        if child.returncode != 0 or line is None:
+            raise SystemExit(f"wrk failed ({child.returncode}):\n{text}")
+        data = json.loads(line.removeprefix("BENCH_RESULT "))
+        latency = data["latency_us"]
+        return LoadResult(
+            requests=data["requests"],
+            seconds=data["duration_us"] / 1e6,
+            errors=sum(data["errors"].values()),
+            mean_ms=latency["mean"] / 1000,
+            p50_ms=latency["p50"] / 1000,
+            p95_ms=latency["p95"] / 1000,
+            p99_ms=latency["p99"] / 1000,
+            max_ms=latency["max"] / 1000,
+        )
+
 
 # --- The context a figure group works with -------------------------------------------
 
@@ -535,6 +601,8 @@ class Bench:
     stack: Stack
     load: Load
     cpus: Cpus
+    # The generated reports (bench/data.py); groups grow it as they need.
+    data: Dataset | None = None
 
     @property
     def server(self) -> Server:

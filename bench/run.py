@@ -2,8 +2,10 @@
 
 Creates a dedicated PostgreSQL database (BENCH_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/hatecrime_bench, dropped and recreated each
-run), migrates and seeds it, starts gunicorn on a free loopback port with
-ROOT_URLCONF=bench.urls, runs every registered figure group (bench/figures.py)
+run), migrates and seeds it, generates realistic data (bench/data.py: the
+mode's smaller number of reports; groups grow it to the full number as they
+need), starts gunicorn on a free loopback port with ROOT_URLCONF=bench.urls,
+runs every registered figure group (bench/figures.py, bench/casework.py)
 with wrk as the load generator, prints one table and writes
 bench/results/latest.json. The server and the load generator are pinned to
 different cores where the machine has them.
@@ -23,7 +25,8 @@ import sys
 import time
 from typing import Any
 
-from bench import figures  # noqa: F401 (registers the figure groups)
+from bench import casework, figures  # noqa: F401 (registers the figure groups)
+from bench.data import Dataset
 from bench.harness import (
     MODES,
     REGISTRY,
@@ -109,8 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         stack.manage("migrate", "--no-input", "-v", "0")
         stack.manage("seed_demo")
         info["postgresql"] = stack.sql("SHOW server_version")[0][0]
+        # Realistic data from the start (the smaller size); the groups that
+        # measure at the mode's full size grow it (Dataset.ensure).
+        data = Dataset(stack)
+        data.ensure(mode.reports_baseline)
         load = Load(processes, cpus, stack.data_dir)
-        bench = Bench(mode=mode, stack=stack, load=load, cpus=cpus)
+        bench = Bench(mode=mode, stack=stack, load=load, cpus=cpus, data=data)
         log(f"bench: {bench.server.describe()} at {bench.server.url}; {cpus.describe()}")
         info["server"] = bench.server.describe()
         info["pinning"] = cpus.describe()
@@ -118,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
         for name in groups:
             log(f"figure group {name}")
             rows.extend(REGISTRY[name](bench))
+        info["data"] = {"reports": data.reports(), "generated": data.generated}
     except KeyboardInterrupt:
         log("bench: interrupted; stopping what it started")
         return 130
@@ -144,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Bench ({mode.name}) {result['date']}, {elapsed:.0f} s")
     print(f"Machine: {describe_machine(info)}")
     print(f"Server: {info['server']}; {info['pinning']}; load: {info['load_generator']}")
+    print(f"Data: {info['data']['reports']:,} reports (bench/data.py)")
     print()
     print(table(rows))
     print()

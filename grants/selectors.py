@@ -499,33 +499,71 @@ def reports_by_strand_and_year() -> Table:
     )
 
 
-def insights_tables(*, financial_year: int | None) -> dict[str, Table]:
-    """Every table of the reports picture, cached briefly.
+def _insights_key(financial_year: int | None) -> str:
+    return f"grants:insights:v2:{financial_year or 'all'}"
 
-    Over a million reports these counts take seconds; they are suppressed
-    aggregates (nothing personal), so keeping them for a few minutes
-    (GRANTS_INSIGHTS_CACHE_SECONDS) is safe and keeps the page quick.
+
+def _insights_compute(
+    financial_years: list[int | None],
+) -> dict[int | None, dict[str, Table]]:
+    """The aggregate picture for each of ``financial_years`` (None: all years).
+
+    The tables over every year (by financial year, strand by year, repeat
+    victimisation, the month counts) are counted once and shared.
     """
-    key = f"grants:insights:v2:{financial_year or 'all'}"
-    cached: dict[str, Table] | None = cache.get(key)
-    if cached is not None:
-        return cached
     all_months = _month_counts(None)
-    if financial_year is None:
-        months = all_months
-    else:
-        months = [(m, n) for m, n in all_months if financial_year_of(m) == financial_year]
-    tables = {
-        "strand": reports_by_strand(financial_year=financial_year),
-        "area": reports_by_area(financial_year=financial_year),
-        "month": reports_by_month(financial_year=financial_year, months=months),
+    every_year = {
         "financial-year": reports_by_financial_year(months=all_months),
         "strand-year": reports_by_strand_and_year(),
         "repeat": repeat_victimisation_by_year(),
         **outcome_tables(),
     }
+    pictures: dict[int | None, dict[str, Table]] = {}
+    for year in financial_years:
+        months = (
+            all_months
+            if year is None
+            else [(m, n) for m, n in all_months if financial_year_of(m) == year]
+        )
+        pictures[year] = {
+            "strand": reports_by_strand(financial_year=year),
+            "area": reports_by_area(financial_year=year),
+            "month": reports_by_month(financial_year=year, months=months),
+            **every_year,
+        }
+    return pictures
+
+
+def insights_tables(*, financial_year: int | None) -> dict[str, Table]:
+    """Every table of the reports picture, from the cache.
+
+    Over a million reports these counts take seconds (the repeat-victim count
+    most), so a periodic task (``insights_refresh``, every
+    GRANTS_INSIGHTS_CACHE_SECONDS) counts them ahead of any visitor; they
+    are suppressed aggregates (nothing personal), safe to keep for minutes.
+    Only when nothing is cached (a new deployment, before the task first
+    runs) does a request count them itself.
+    """
+    key = _insights_key(financial_year)
+    cached: dict[str, Table] | None = cache.get(key)
+    if cached is not None:
+        return cached
+    tables = _insights_compute([financial_year])[financial_year]
     cache.set(key, tables, settings.GRANTS_INSIGHTS_CACHE_SECONDS)
     return tables
+
+
+def insights_refresh() -> int:
+    """Count the aggregate picture for all years and for each financial year,
+    and keep it until well after the next refresh, so pages never wait for
+    it. Returns how many pictures were stored."""
+    years: list[int | None] = [None, *report_financial_years()]
+    pictures = _insights_compute(years)
+    # Three periods: a refresh that is late or fails once leaves the
+    # previous figures in place rather than a visitor counting a million rows.
+    keep = 3 * settings.GRANTS_INSIGHTS_CACHE_SECONDS
+    cache.set_many({_insights_key(year): tables for year, tables in pictures.items()}, keep)
+    return len(pictures)
 
 
 def repeat_victimisation_by_year() -> Table:

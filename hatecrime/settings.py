@@ -681,6 +681,13 @@ GRANTS_RETURN_DUE_DAYS = env.integer("GRANTS_RETURN_DUE_DAYS", 30, minimum=1)
 # publisher named in the open-data package.
 # How long the reports picture's (suppressed, aggregate) tables are cached.
 GRANTS_INSIGHTS_CACHE_SECONDS = env.integer("GRANTS_INSIGHTS_CACHE_SECONDS", 300, minimum=0)
+# The aggregate picture is counted ahead of visitors on this schedule (over a
+# million reports the counts take seconds); pages read it from the cache.
+CELERY_BEAT_SCHEDULE["grants-insights-refresh"] = {
+    "task": "grants.tasks.insights_refresh_task",
+    "schedule": float(max(GRANTS_INSIGHTS_CACHE_SECONDS, 60)),
+}
+CELERY_TASK_ROUTES["grants.tasks.*"] = {"queue": "periodic"}
 GRANTS_360GIVING_PREFIX = env.string("GRANTS_360GIVING_PREFIX", "360G-hatecrime-demo")
 GRANTS_360GIVING_PUBLISHER = env.string(
     "GRANTS_360GIVING_PUBLISHER", "Hate crime reporting service"

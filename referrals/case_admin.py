@@ -14,9 +14,10 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import ChangeList
 from django.contrib.auth.models import User
 from django.db import models
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Model, OuterRef, Q, QuerySet, Value
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone
@@ -27,6 +28,7 @@ from audit.admin_utils import ScopedAuditedAdmin
 from audit.roles import Role, has_role
 from audit.views import second_factor_is_recent
 from evidence.admin import evidence_panel
+from privacy.fields import EncryptedTextField
 from referrals import case_services
 from referrals.admin import ReferralAdmin, StaffMembershipAdmin
 from referrals.case_models import (
@@ -42,9 +44,10 @@ from referrals.case_models import (
     RepeatVictimLink,
     RiskAssessment,
     SafetyPlan,
+    report_visible_q,
     reports_visible_to,
 )
-from referrals.models import Referral, ReferralEvent, StaffMembership
+from referrals.models import Provider, Referral, ReferralEvent, StaffMembership
 from referrals.payloads import EVIDENCE_FIELDS, referral_data
 from reports.admin import ReportAdmin
 from reports.models import Area, Report, Strand
@@ -298,6 +301,69 @@ class CaseForm(forms.ModelForm):
         fields = ["advocate"]
 
 
+# What a caseload row never shows: the report's and the provider's encrypted
+# fields. Deferred on the list so a page of 50 cases neither fetches nor
+# decrypts a victim's account or contact details.
+CASELOAD_DEFERRED = [
+    *(
+        f"referral__report__{f.name}"
+        for f in Report._meta.concrete_fields
+        if isinstance(f, EncryptedTextField)
+    ),
+    *(
+        f"provider__{f.name}"
+        for f in Provider._meta.concrete_fields
+        if isinstance(f, EncryptedTextField)
+    ),
+]
+
+
+class CaseloadChangeList(ChangeList):
+    """The caseload list: the page's rows come from an index in caseload order
+    and are counted without joins; the repeat-victim flag is then worked out
+    for those rows only (one query), so the page costs the same whether the
+    viewer has fifty cases or fifty thousand."""
+
+    def get_queryset(self, request: HttpRequest, exclude_parameters: Any = None) -> QuerySet[Any]:
+        return super().get_queryset(request, exclude_parameters).defer(*CASELOAD_DEFERRED)
+
+    def get_results(self, request: HttpRequest) -> None:
+        super().get_results(request)
+        cases = list(self.result_list)
+        repeat_victims_flag(cases, viewer=request.user)
+        self.result_list = cases
+
+
+def repeat_victims_flag(cases: list[Case], *, viewer: Any) -> None:
+    """Set ``repeat_victim_seen`` on each case: its report is linked to another
+    (same contact details, by blind index) that this viewer may also see."""
+    reports = {case.referral.report_id for case in cases}
+    if not reports:
+        return
+
+    def visible(column: str) -> Any:
+        condition = report_visible_q(viewer, OuterRef(column))
+        return (
+            Value(True)
+            if not condition
+            else ExpressionWrapper(condition, output_field=BooleanField())
+        )
+
+    links = (
+        RepeatVictimLink.objects.filter(Q(earlier_id__in=reports) | Q(later_id__in=reports))
+        .annotate(earlier_visible=visible("earlier_id"), later_visible=visible("later_id"))
+        .values_list("earlier_id", "later_id", "earlier_visible", "later_visible")
+    )
+    flagged = set()
+    for earlier, later, earlier_visible, later_visible in links:
+        if earlier in reports and later_visible:
+            flagged.add(earlier)
+        if later in reports and earlier_visible:
+            flagged.add(later)
+    for case in cases:
+        case.repeat_victim_seen = case.referral.report_id in flagged  # type: ignore[attr-defined]
+
+
 @admin.register(Case)
 class CaseAdmin(ScopedAuditedAdmin):
     """The caseload: an advocate's own cases (a manager's: the provider's),
@@ -358,22 +424,18 @@ class CaseAdmin(ScopedAuditedAdmin):
     ]
 
     def visible_queryset(self, request: HttpRequest) -> QuerySet[Case]:
-        # Repeat victim: linked to another report this viewer may also see
-        # (one subquery, so the list's query count does not grow with rows).
-        reports = reports_visible_to(request.user).values("pk")
-        linked = RepeatVictimLink.objects.filter(
-            Q(earlier_id=OuterRef("referral__report_id"), later_id__in=reports)
-            | Q(later_id=OuterRef("referral__report_id"), earlier_id__in=reports)
-        )
+        # The repeat-victim column is worked out per page (CaseloadChangeList).
         return (
             Case.objects.visible_to(request.user)
             .for_caseload()
             .prefetch_related("referral__report__strands")
-            .annotate(repeat_victim_seen=Exists(linked))
         )
 
     def audit_reference(self, obj: Any) -> str:
         return str(obj.reference)
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return CaseloadChangeList
 
     def get_object(
         self, request: HttpRequest, object_id: str, from_field: str | None = None

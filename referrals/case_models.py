@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils.translation import gettext_lazy as _
 
 from audit.roles import Role, has_role, roles_of
@@ -207,6 +207,16 @@ class Case(models.Model):
                 name="case_caseload_provider",
             ),
             models.Index(fields=["status", "next_due_at"], name="case_status_due"),
+            # The caseload's own order, per advocate and per provider: the
+            # first page is read from the index, however many cases there are.
+            models.Index(
+                fields=["advocate", "-risk_level", "next_due_at", "id"],
+                name="case_caseload_advocate_order",
+            ),
+            models.Index(
+                fields=["provider", "-risk_level", "next_due_at", "id"],
+                name="case_caseload_provider_order",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -552,4 +562,24 @@ def reports_visible_to(user: Any) -> models.QuerySet[Report]:
         Q(pk__in=Report.objects.visible_to(user).values("pk"))
         | Q(pk__in=Referral.objects.visible_to(user).values("report_id"))
         | Q(pk__in=Case.objects.visible_to(user).values("referral__report_id"))
+    )
+
+
+def report_visible_q(user: Any, report_id: Any) -> Q:
+    """Whether this member of staff may reach the report whose id is
+    ``report_id`` (an ``OuterRef``): the rule of ``reports_visible_to``,
+    asked of one report at a time.
+
+    Correlated, so a list page checks its own rows with index lookups rather
+    than building the set of every report the viewer may see (which grows
+    with the data: a provider's whole history).
+    """
+    from referrals.models import Referral
+
+    if has_role(user, Role.TRIAGE_OFFICER, Role.SYSTEM_ADMINISTRATOR):
+        return Q()
+    return (
+        Q(Exists(Report.objects.visible_to(user).filter(pk=report_id)))
+        | Q(Exists(Referral.objects.visible_to(user).filter(report_id=report_id)))
+        | Q(Exists(Case.objects.visible_to(user).filter(referral__report_id=report_id)))
     )

@@ -200,3 +200,37 @@ def test_grant_added_on_the_staff_site_gets_returns_and_an_event(
     grant = Grant.objects.get(reference="added-in-admin")
     assert grant.returns.count() == 4
     assert grant.events.filter(kind="created", acting_user=admin).exists()
+
+
+def test_the_refresh_task_counts_the_picture_ahead_of_visitors(
+    seeded: None, officer_client: Client
+) -> None:
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from grants.tasks import insights_refresh_task
+    from grants.tests.test_computed import _report
+
+    race = Strand.objects.get(code="race")
+    lambeth = Area.objects.get(code="E09000022")
+    for number, day in enumerate([dt.date(2024, 3, 31), dt.date(2024, 4, 1)] * 6):
+        _report(reference=f"HC-REFR-{number:04d}", day=day, area=lambeth, strands=[race])
+    cache.clear()
+    # All years, 2023/24 and 2024/25.
+    assert insights_refresh_task.apply().get() == 3
+    for year in ("", "?year=2023", "?year=2024"):
+        with CaptureQueriesContext(connection) as captured:
+            response = officer_client.get(f"/commissioning/insights/{year}")
+        assert response.status_code == 200
+        counted = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"]]
+        assert counted == [], counted
+
+    def lambeth_count(year: int | None) -> object:
+        rows = selectors.insights_tables(financial_year=year)["area"].rows
+        return next(row[1] for row in rows if row[0] == "Lambeth")
+
+    # Each financial year's own counts (31 March and 1 April fall either side).
+    assert str(lambeth_count(None)) == "12"
+    assert str(lambeth_count(2023)) == "6"
+    assert str(lambeth_count(2024)) == "6"
