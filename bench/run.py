@@ -23,7 +23,10 @@ import sys
 import time
 from typing import Any
 
-from bench import figures  # noqa: F401 (registers the figure groups)
+from bench import (
+    figures,  # noqa: F401 (registers the figure groups)
+    referrals,  # noqa: F401 (registers the referral delivery and surge groups)
+)
 from bench.harness import (
     MODES,
     REGISTRY,
