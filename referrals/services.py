@@ -460,7 +460,12 @@ def _http_client() -> httpx.Client:
         with _http_client_lock:
             client = _http_client_of.get(pid)
             if client is None:
-                client = httpx.Client(follow_redirects=False)
+                # No cap on connections: the pool's threads already bound them,
+                # and a capped pool would queue sends behind a slow recipient.
+                client = httpx.Client(
+                    follow_redirects=False,
+                    limits=httpx.Limits(max_connections=None, max_keepalive_connections=20),
+                )
                 _http_client_of.clear()
                 _http_client_of[pid] = client
     return client
