@@ -12,7 +12,9 @@ different cores where the machine has them.
 
 Environment: BENCH_DATABASE_URL; BENCH_REDIS_URL (default
 redis://127.0.0.1:6379/9, emptied at the start and end of a run);
-BENCH_CONNECTIONS (8); BENCH_WORKERS (2 per server core); BENCH_THREADS (4).
+BENCH_CONNECTIONS (8); BENCH_WORKERS (2 per server core); BENCH_THREADS (4);
+BENCH_DELIVERY_PREFETCH (the delivery worker's prefetch multiplier, 4 as in
+docker-compose.yml).
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ import sys
 import time
 from typing import Any
 
-from bench import casework, figures  # noqa: F401 (registers the figure groups)
+from bench import (  # noqa: F401 (each module registers its figure groups)
+    casework,
+    figures,
+    referrals,
+)
 from bench.data import Dataset
 from bench.harness import (
     MODES,
