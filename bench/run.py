@@ -23,7 +23,10 @@ import sys
 import time
 from typing import Any
 
-from bench import figures  # noqa: F401 (registers the figure groups)
+from bench import (
+    figures,  # noqa: F401 (registers the figure groups)
+    uploads,  # noqa: F401 (issue 3's upload figures)
+)
 from bench.harness import (
     MODES,
     REGISTRY,
@@ -108,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.redis_reset()
         stack.manage("migrate", "--no-input", "-v", "0")
         stack.manage("seed_demo")
+        # Pages render {% static %} through the manifest storage (DEBUG is off).
+        stack.manage("collectstatic", "--no-input", "-v", "0")
         info["postgresql"] = stack.sql("SHOW server_version")[0][0]
         load = Load(processes, cpus, stack.data_dir)
         bench = Bench(mode=mode, stack=stack, load=load, cpus=cpus)
