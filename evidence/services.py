@@ -38,7 +38,6 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
-from django.core.files.uploadedfile import TemporaryUploadedFile
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
@@ -168,13 +167,9 @@ def upload_fail(*, upload: Upload, code: str) -> None:
 
 def _receive(
     stream: IO[bytes], *, limit: int, already: int, kind_limit: int, declared: int | None
-) -> tuple[TemporaryUploadedFile, int]:
-    """Read one chunk in blocks into a temporary file (memory bounded).
-
-    A temporary file, not an in-memory spool: local storage then moves it
-    into place (a rename on the same filesystem) instead of copying it.
-    """
-    spool = TemporaryUploadedFile("part", "application/octet-stream", 0, None)
+) -> tuple[Any, int]:
+    """Read one chunk in blocks into a spooled file (memory bounded)."""
+    spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115
     received = 0
     try:
         while block := stream.read(BLOCK):
@@ -193,12 +188,10 @@ def _receive(
                     _("More of the file arrived than the size given when it was started."),
                 )
             spool.write(block)
-        spool.flush()
     except BaseException:
         spool.close()
         raise
     spool.seek(0)
-    spool.size = received
     return spool, received
 
 
@@ -269,8 +262,7 @@ def upload_append_chunk(
         # unique name, then recorded with a conditional update, so two
         # racing requests for the same offset cannot both be counted.
         name = f"evidence/staging/{upload.pk}/{offset:015d}-{uuid.uuid4().hex}"
-        # The temporary file itself, so local storage can move it into place.
-        name = storage().save(name, spool)
+        name = storage().save(name, File(spool, name=name))
     with transaction.atomic():
         changed = Upload.objects.filter(
             pk=upload.pk, offset=offset, status=Upload.Status.RECEIVING
