@@ -277,6 +277,7 @@ class Stack:
         self.database_url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
         self.redis_url = os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
         self.data_dir = Path(tempfile.mkdtemp(prefix="hatecrime-bench-"))
+        (self.data_dir / "tmp").mkdir()
         RESULTS_DIR.mkdir(parents=True, exist_ok=True)
         self.env = {
             **os.environ,
@@ -292,6 +293,10 @@ class Stack:
             # Throttling stays in the path (it costs a cache round trip per
             # request) but at a rate one client on loopback never reaches.
             "THROTTLE_REPORT_CREATE": "1000000/s",
+            "THROTTLE_EVIDENCE_UPLOAD": "1000000/s",
+            # The server's temporary files (form uploads, spooled chunks) stay
+            # in the data directory, removed with it however the bench ends.
+            "TMPDIR": str(self.data_dir / "tmp"),
             "SECRET_KEY": secrets.token_urlsafe(50),
             "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
             "BLIND_INDEX_KEY": secrets.token_urlsafe(32),

@@ -31,6 +31,7 @@ from bench import (  # noqa: F401 (each module registers its figure groups)
     casework,
     figures,
     referrals,
+    uploads,
 )
 from bench.data import Dataset
 from bench.harness import (
@@ -117,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
         stack.redis_reset()
         stack.manage("migrate", "--no-input", "-v", "0")
         stack.manage("seed_demo")
+        # Pages render {% static %} through the manifest storage (DEBUG is off).
+        stack.manage("collectstatic", "--no-input", "-v", "0")
         info["postgresql"] = stack.sql("SHOW server_version")[0][0]
         # Realistic data from the start (the smaller size); the groups that
         # measure at the mode's full size grow it (Dataset.ensure).

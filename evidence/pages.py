@@ -3,12 +3,18 @@ the journey's evidence page and the follow-up page use the same ones."""
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.core.files.uploadhandler import FileUploadHandler, StopUpload
+from django.core.files.uploadedfile import TemporaryUploadedFile
+from django.core.files.uploadhandler import (
+    FileUploadHandler,
+    StopUpload,
+    TemporaryFileUploadHandler,
+)
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 
@@ -20,6 +26,8 @@ PageErrors = list[dict[str, str]]
 class StopOversizedFile(FileUploadHandler):
     """Stops reading a form upload once a file passes the largest limit, so
     an oversized file is never written to disk in full."""
+
+    chunk_size = services.BLOCK
 
     def __init__(self, request: HttpRequest | None = None) -> None:
         super().__init__(request)
@@ -40,6 +48,40 @@ class StopOversizedFile(FileUploadHandler):
         return None
 
 
+class HashedTemporaryUploadedFile(TemporaryUploadedFile):
+    """A form upload in a temporary file, with the SHA-256 of its bytes."""
+
+    sha256 = ""
+
+
+class HashingTemporaryFileUploadHandler(TemporaryFileUploadHandler):
+    """Django's handler for large form uploads (to a temporary file), hashing
+    the bytes as they are written: the file is then stored as evidence
+    without being read again (services.upload_complete_file)."""
+
+    chunk_size = services.BLOCK
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        FileUploadHandler.new_file(self, *args, **kwargs)
+        self.hashed = HashedTemporaryUploadedFile(
+            self.file_name or "upload", self.content_type, 0, self.charset, self.content_type_extra
+        )
+        self.file = self.hashed
+        self.digest = hashlib.sha256()
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        self.digest.update(raw_data)
+        self.hashed.write(raw_data)
+        return None
+
+    def file_complete(self, file_size: int) -> HashedTemporaryUploadedFile:
+        self.hashed.flush()
+        self.hashed.seek(0)
+        self.hashed.size = file_size
+        self.hashed.sha256 = self.digest.hexdigest()
+        return self.hashed
+
+
 def takes_files(
     view: Callable[..., HttpResponse],
 ) -> Callable[..., HttpResponse]:
@@ -54,7 +96,17 @@ def takes_files(
     @csrf_exempt
     @wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        request.upload_handlers.insert(0, StopOversizedFile(request))
+        handlers = [
+            HashingTemporaryFileUploadHandler(request)
+            if isinstance(handler, TemporaryFileUploadHandler)
+            else handler
+            for handler in request.upload_handlers
+        ]
+        for handler in handlers:
+            # Django reads the body in blocks of the smallest handler's
+            # chunk_size; 64 KiB blocks made large uploads slow (make bench).
+            handler.chunk_size = max(handler.chunk_size, services.BLOCK)
+        request.upload_handlers = [StopOversizedFile(request), *handlers]
         return protected(request, *args, **kwargs)
 
     return wrapper
@@ -85,8 +137,13 @@ def handle_files_action(request: HttpRequest, owner: str) -> tuple[bool, PageErr
                     declared_size=uploaded.size,
                     is_statement=field == "statement",
                 )
-                upload = services.upload_append_file(upload=upload, stream=uploaded)
-                services.upload_finish(upload=upload)
+                services.upload_complete_file(
+                    upload=upload,
+                    file=uploaded,
+                    sha256=uploaded.sha256
+                    if isinstance(uploaded, HashedTemporaryUploadedFile)
+                    else None,
+                )
             except services.EvidenceError as exc:
                 name = kinds.safe_filename(uploaded.name or "")
                 errors.append({"field": field, "message": f"{name}: {exc.message}"})

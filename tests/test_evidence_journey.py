@@ -3,8 +3,10 @@ chunked endpoints, and the video/audio statement on "what happened"."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -110,6 +112,73 @@ def test_oversized_file_without_javascript_is_stopped_while_reading(
     assert response.status_code == 400
     assert b"The file is too big" in response.content
     assert not EvidenceItem.objects.exists()
+
+
+@pytest.fixture
+def on_disk(settings: Any, tmp_path: Path) -> Path:
+    """Form uploads go to temporary files (as large ones do), in tmp_path."""
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path / "tmp")
+    (tmp_path / "tmp").mkdir()
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+        },
+    }
+    return tmp_path
+
+
+def test_large_form_upload_is_hashed_on_arrival_and_moved_into_place(
+    client: Client, reference_data: None, valid_report: dict[str, Any], clip: bytes, on_disk: Path
+) -> None:
+    up_to_evidence(client, valid_report)
+    video = clip + b"\0\0\0\x10free" + bytes(range(8)) * 1024  # a free box: still a video
+    response = client.post(
+        "/report/evidence/",
+        {"action": "upload", "files": SimpleUploadedFile("bsl.mp4", video)},
+    )
+    assert response.status_code == 302, response.content[:2000]
+    item = EvidenceItem.objects.get()
+    assert (item.kind, item.size) == ("video", len(video))
+    assert item.sha256 == hashlib.sha256(video).hexdigest()
+    assert (on_disk / "private" / item.storage_name).read_bytes() == video
+    # Moved, not copied: no parts were made and no temporary file is left.
+    upload = Upload.objects.get()
+    assert (upload.status, upload.offset, upload.parts.count()) == ("complete", len(video), 0)
+    assert not list((on_disk / "tmp").iterdir())
+    assert not (on_disk / "private" / "evidence" / "staging").exists()
+
+
+def test_large_form_upload_of_a_refused_kind_is_not_kept(
+    client: Client,
+    reference_data: None,
+    valid_report: dict[str, Any],
+    on_disk: Path,
+    settings: Any,
+) -> None:
+    settings.EVIDENCE_MAX_BYTES = {**settings.EVIDENCE_MAX_BYTES, "image": 4096}
+    up_to_evidence(client, valid_report)
+    page = b"<html><script>alert(1)</script>" + b" " * 4096
+    photo = png_bytes() + b"\0" * 8192  # an image, but over the image limit
+    response = client.post(
+        "/report/evidence/",
+        {
+            "action": "upload",
+            "files": [
+                SimpleUploadedFile("cat.png", page, "image/png"),
+                SimpleUploadedFile("big.png", photo, "image/png"),
+            ],
+        },
+    )
+    assert response.status_code == 400
+    assert b"cat.png: This type of file cannot be added" in response.content
+    assert b"big.png: The file is too big" in response.content
+    assert not EvidenceItem.objects.exists()
+    assert set(Upload.objects.values_list("error", flat=True)) == {"not_accepted", "too_large"}
+    assert not list((on_disk / "private").rglob("*.*"))
+    assert not list((on_disk / "tmp").iterdir())
 
 
 def test_video_statement_instead_of_a_written_account(

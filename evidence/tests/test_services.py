@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from evidence import services
 from evidence.models import CustodyEvent, EvidenceItem, Upload
+from evidence.pages import HashedTemporaryUploadedFile
 from evidence.tests.conftest import jpeg_with_location, pdf_plain, png_bytes
 from evidence.tests.helpers import ALICE, processed, upload_bytes
 
@@ -28,6 +29,29 @@ def test_finished_upload_records_hash_size_and_kind_from_content() -> None:
     assert item.custody.get().action == CustodyEvent.Action.RECEIVED
     with storages["default"].open(item.storage_name) as stored:
         assert stored.read() == data
+
+
+def test_a_whole_file_hashed_on_arrival_is_moved_into_place(settings: Any, tmp_path: Path) -> None:
+    settings.FILE_UPLOAD_TEMP_DIR = str(tmp_path)
+    data = png_bytes() + b"\0" * 10_000
+    arrived = HashedTemporaryUploadedFile("photo.png", "image/png", 0, None)
+    arrived.write(data)
+    arrived.flush()
+    arrived.size, arrived.sha256 = len(data), hashlib.sha256(data).hexdigest()
+    temporary = Path(arrived.temporary_file_path())
+    upload = services.upload_create(owner=ALICE, filename="photo.png", declared_size=len(data))
+    item = services.upload_complete_file(upload=upload, file=arrived, sha256=arrived.sha256)
+    # Moved (renamed), not copied: the temporary file is gone while still open.
+    assert not temporary.exists()
+    arrived.close()
+    assert (item.size, item.sha256, item.kind) == (
+        len(data),
+        hashlib.sha256(data).hexdigest(),
+        "image",
+    )
+    with storages["default"].open(item.storage_name) as stored:
+        assert stored.read() == data
+    assert Upload.objects.get().status == Upload.Status.COMPLETE
 
 
 def test_upload_in_several_chunks_is_one_original(settings: pytest.FixtureRequest) -> None:
