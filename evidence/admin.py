@@ -93,7 +93,7 @@ def evidence_panel(*, report_id: int, viewer: Any) -> SafeString:
         return mark_safe("")
     items = evidence_for_report(user=viewer, report_id=report_id)
     return mark_safe(  # noqa: S308 (an autoescaped template's output)
-        render_to_string("evidence/staff_panel.html", {"items": evidence_entries(items)})
+        render_to_string("evidence/staff/panel.html", {"items": evidence_entries(items)})
     )
 
 

@@ -27,8 +27,9 @@ PUBLIC_TEMPLATES = sorted(
         *BASE_DIR.glob("evidence/templates/evidence/*.html"),
     ]
 )
-# Visible text that is the same in every language.
-ALLOWED_TEXT = {"999", "101", "HC"}
+# Visible text that is the same in every language: phone numbers, the
+# reference prefix, the hash algorithm.
+ALLOWED_TEXT = {"999", "101", "HC", "SHA"}
 TRANSLATED_ATTRIBUTES = re.compile(
     r"""\b(?:alt|title|aria-label|placeholder)\s*=\s*["']([^"']*)["']""", re.IGNORECASE
 )
