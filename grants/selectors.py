@@ -22,8 +22,20 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db.models import (
+    Aggregate,
+    Exists,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+)
 from django.db.models import Count as DbCount
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
@@ -44,8 +56,9 @@ from grants.models import (
     OutcomeMeasure,
     Payment,
 )
+from grants.suppression import THRESHOLD as THRESHOLD_CASES
 from grants.suppression import Count, is_small, suppress, suppress_one
-from referrals.case_models import PoliceOutcome, PoliceResponse, VictimFeedback
+from referrals.case_models import Case, PoliceOutcome, PoliceResponse, VictimFeedback
 from referrals.models import Referral
 from reports.models import Report, ReporterRole, Strand
 
@@ -500,7 +513,7 @@ def reports_by_strand_and_year() -> Table:
 
 
 def _insights_key(financial_year: int | None) -> str:
-    return f"grants:insights:v2:{financial_year or 'all'}"
+    return f"grants:insights:v3:{financial_year or 'all'}"
 
 
 def _insights_compute(
@@ -512,11 +525,12 @@ def _insights_compute(
     victimisation, the month counts) are counted once and shared.
     """
     all_months = _month_counts(None)
+    names = _strand_names()
     every_year = {
         "financial-year": reports_by_financial_year(months=all_months),
         "strand-year": reports_by_strand_and_year(),
         "repeat": repeat_victimisation_by_year(),
-        **outcome_tables(),
+        **outcome_tables(strand_names=names),
     }
     pictures: dict[int | None, dict[str, Table]] = {}
     for year in financial_years:
@@ -529,6 +543,8 @@ def _insights_compute(
             "strand": reports_by_strand(financial_year=year),
             "area": reports_by_area(financial_year=year),
             "month": reports_by_month(financial_year=year, months=months),
+            "funnel": referral_funnel(financial_year=year, strand_names=names),
+            "first-contact": time_to_first_contact(financial_year=year, strand_names=names),
             **every_year,
         }
     return pictures
@@ -799,9 +815,9 @@ def feedback_by_area() -> Table:
     )
 
 
-def outcome_tables() -> dict[str, Table]:
-    """Six queries: the strands' names, then one aggregate per table."""
-    names = _strand_names()
+def outcome_tables(*, strand_names: dict[int, str] | None = None) -> dict[str, Table]:
+    """One aggregate per table (and the strands' names, unless given)."""
+    names = strand_names if strand_names is not None else _strand_names()
     return {
         "police-outcomes": police_outcomes_by_strand_and_year(strand_names=names),
         "repeat-strand": repeat_victimisation_by_strand_and_year(strand_names=names),
@@ -809,3 +825,195 @@ def outcome_tables() -> dict[str, Table]:
         "feedback-provider": feedback_by_provider(),
         "feedback-area": feedback_by_area(),
     }
+
+
+# --- The referral funnel and time to first contact, by strand --------------------------
+
+ALL_STRANDS = "All strands"
+FUNNEL_STAGES = [
+    ("referred", "Referred to support"),
+    ("delivered", "Delivered"),
+    ("accepted", "Accepted (case opened)"),
+    ("contacted", "First contact made"),
+    ("closed", "Case closed"),
+]
+
+
+def _funnel_q() -> dict[str, Q]:
+    """Per stage: the report has a support referral (or its case) that reached it."""
+    support = Referral.objects.filter(report=OuterRef("pk"), kind=Referral.Kind.SUPPORT)
+    cases = Case.objects.filter(referral__report=OuterRef("pk"))
+    return {
+        "referred": Q(Exists(support)),
+        "delivered": Q(Exists(support.filter(delivery_status=Referral.DeliveryStatus.DELIVERED))),
+        "accepted": Q(Exists(cases)),
+        "contacted": Q(Exists(support.filter(first_contact_at__isnull=False))),
+        "closed": Q(Exists(cases.filter(closed_at__isnull=False))),
+    }
+
+
+def _funnel_row(name: str, counts: dict[str, int]) -> list[object]:
+    reports = counts["n"]
+    row: list[object] = [name, suppress_one(reports)]
+    for stage, _label in FUNNEL_STAGES:
+        _total, shown, share = share_cells(reports, counts[stage])
+        row += [shown, share]
+    return row
+
+
+def referral_funnel(
+    *, financial_year: int | None = None, strand_names: dict[int, str] | None = None
+) -> Table:
+    """Of the reports made in the year, how many reached each stage of support.
+
+    Two queries: all strands together, then per strand (a report may name
+    several strands, so the strands' rows add up to more than the first).
+    A stage's count is hidden when it, or the rest of the reports, is 1 to 4.
+    """
+    names = strand_names if strand_names is not None else _strand_names()
+    stage_q = _funnel_q()
+    counts = {"n": DbCount("id")} | {
+        stage: DbCount("id", filter=stage_q[stage]) for stage, _label in FUNNEL_STAGES
+    }
+    reports = _reports(financial_year)
+    overall = reports.aggregate(**counts)
+    by_strand: dict[int, dict[str, int]] = {
+        strand_id: dict(zip(counts, figures, strict=True))
+        for strand_id, *figures in reports.filter(strands__isnull=False)
+        .values("strands")
+        .annotate(**counts)
+        .values_list("strands", *counts)
+    }
+    empty = dict.fromkeys(["n", *(stage for stage, _label in FUNNEL_STAGES)], 0)
+    rows = [_funnel_row(ALL_STRANDS, overall)]
+    rows += [
+        _funnel_row(name, by_strand.get(strand_id, empty)) for strand_id, name in names.items()
+    ]
+    columns = ["Strand", "Reports"]
+    for _stage, label in FUNNEL_STAGES:
+        columns += [label, "Share of reports"]
+    return Table(
+        key="funnel",
+        title="Referral funnel by strand",
+        columns=columns,
+        rows=rows,
+        note="Of the reports made in the period: those with a support referral, one delivered "
+        "to the service, accepted (a case opened), the victim reached, and the case closed. "
+        "A report may name several strands. A count is shown as <5, and its share left out, "
+        "when it or the rest of the reports is from 1 to 4.",
+    )
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's ``percentile_cont(fraction) WITHIN GROUP (ORDER BY ...)``."""
+
+    function = "PERCENTILE_CONT"
+    name = "PercentileCont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: Any, *, fraction: float, **extra: Any) -> None:
+        if not 0 <= fraction <= 1:
+            raise ValueError("a percentile's fraction is from 0 to 1")
+        # A number from the code, never from a request.
+        super().__init__(expression, fraction=repr(float(fraction)), **extra)
+
+
+class HoursBetween(Func):
+    """Hours on the clock from the first datetime to the second."""
+
+    template = "EXTRACT(EPOCH FROM (%(expressions)s)) / 3600.0"
+    arg_joiner = " - "
+    output_field = FloatField()
+
+    def __init__(self, start: Any, end: Any) -> None:
+        super().__init__(end, start)
+
+
+def _hours(value: float | None) -> str:
+    return "" if value is None else f"{value:,.1f}"
+
+
+def time_to_first_contact(
+    *, financial_year: int | None = None, strand_names: dict[int, str] | None = None
+) -> Table:
+    """Accepted support referrals of the year's reports: hours from the
+    referral to the first contact with the victim (median and 90th
+    percentile), and the share reached by the service's deadline.
+
+    One query: per strand, with all strands together as a second part of
+    the same statement (UNION ALL). A group of fewer than 5 victims reached
+    shows no times; a share is left out when its count or the rest is 1 to 4.
+    """
+    names = strand_names if strand_names is not None else _strand_names()
+    now = timezone.now()
+    accepted = Referral.objects.filter(
+        Exists(Case.objects.filter(referral=OuterRef("pk"))),
+        _period_q(financial_year, "report__"),
+        kind=Referral.Kind.SUPPORT,
+    )
+    hours = HoursBetween("created_at", "first_contact_at")
+    reached = Q(first_contact_at__isnull=False)
+    figures = {
+        "contacted": DbCount("id", filter=reached),
+        "median": PercentileCont(hours, fraction=0.5, filter=reached),
+        "p90": PercentileCont(hours, fraction=0.9, filter=reached),
+        # Due: reached, or the deadline has passed without it.
+        "due": DbCount("id", filter=reached | Q(contact_by__lt=now)),
+        "in_time": DbCount("id", filter=Q(first_contact_at__lte=F("contact_by"))),
+    }
+    fields = ["group", *figures]
+    per_strand = (
+        accepted.filter(report__strands__isnull=False)
+        .annotate(group=F("report__strands"))
+        .values("group")
+        .annotate(**figures)
+        .values_list(*fields)
+        .order_by()
+    )
+    together = (
+        accepted.annotate(group=Value(None, output_field=IntegerField()))
+        .values("group")
+        .annotate(**figures)
+        .values_list(*fields)
+        .order_by()
+    )
+    found: dict[int | None, tuple[int, float | None, float | None, int, int]] = {
+        group: (contacted, median, p90, due, in_time)
+        for group, contacted, median, p90, due, in_time in together.union(per_strand, all=True)
+    }
+    rows: list[list[object]] = []
+    for group, name in [(None, ALL_STRANDS), *names.items()]:
+        contacted, median, p90, due, in_time = found.get(group, (0, None, None, 0, 0))
+        shown = contacted >= THRESHOLD_CASES
+        _due, in_time_shown, share = share_cells(due, in_time)
+        rows.append(
+            [
+                name,
+                suppress_one(contacted),
+                _hours(median) if shown else "",
+                _hours(p90) if shown else "",
+                suppress_one(due),
+                in_time_shown,
+                share,
+            ]
+        )
+    return Table(
+        key="first-contact",
+        title="Time to first contact by strand",
+        columns=[
+            "Strand",
+            "Victims reached",
+            "Median hours to first contact",
+            "90th percentile, hours",
+            "Referrals due first contact",
+            "Reached within the deadline",
+            "Share within the deadline",
+        ],
+        rows=rows,
+        note="Accepted support referrals of the reports made in the period. Hours on the "
+        "clock (nights, weekends and bank holidays included) from the referral to the first "
+        "contact with the victim; no times are shown for fewer than 5 victims reached. The "
+        "deadline is the service's, in working days (shorter when the risk is high); a "
+        "referral is due once the victim is reached or its deadline has passed.",
+    )

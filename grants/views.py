@@ -233,6 +233,40 @@ def share_chart(table: Table) -> SafeString:
     )
 
 
+def _number(cell: object) -> Decimal | None:
+    """A table cell as a bar: None for a suppressed count or a blank."""
+    if isinstance(cell, selectors.Count):
+        return None if cell.value is None else Decimal(cell.value)
+    text = str(cell).rstrip("%").replace(",", "")
+    return Decimal(text) if text else None
+
+
+def casework_charts(funnel: Table, contact: Table) -> tuple[SafeString, SafeString]:
+    """The funnel for all strands as shares of the reports at each stage, and
+    the median and 90th percentile hours to first contact per strand."""
+    overall = funnel.rows[0]
+    stages = [label for _key, label in selectors.FUNNEL_STAGES]
+    funnel_chart = bar_chart(
+        title=funnel.title + " (all strands, share of reports)",
+        table_id=funnel.key,
+        labels=[label.split(" (")[0] for label in stages],
+        series=[Series("Share of reports", [_number(cell) for cell in overall[3::2]])],
+        money=False,
+        percent=True,
+    )
+    contact_chart = bar_chart(
+        title=contact.title,
+        table_id=contact.key,
+        labels=[str(row[0]) for row in contact.rows],
+        series=[
+            Series("Median hours", [_number(row[2]) for row in contact.rows]),
+            Series("90th percentile hours", [_number(row[3]) for row in contact.rows]),
+        ],
+        money=False,
+    )
+    return funnel_chart, contact_chart
+
+
 @commissioning_officer_required
 def insights(request: HttpRequest) -> HttpResponse:
     years = selectors.report_financial_years()
@@ -254,6 +288,7 @@ def insights(request: HttpRequest) -> HttpResponse:
         series=[Series("Reports", [getattr(row[1], "value", None) for row in month_rows])],
         money=False,
     )
+    funnel_chart, contact_chart = casework_charts(tables["funnel"], tables["first-contact"])
     outcome_sections = [
         (heading, share_chart(tables[key]), tables[key]) for key, heading in SHARE_CHARTS
     ]
@@ -267,6 +302,10 @@ def insights(request: HttpRequest) -> HttpResponse:
             "repeat_table": tables["repeat"],
             "chart": chart,
             "outcome_sections": outcome_sections,
+            "funnel_table": tables["funnel"],
+            "funnel_chart": funnel_chart,
+            "contact_table": tables["first-contact"],
+            "contact_chart": contact_chart,
             "feedback_tables": [tables["feedback-provider"], tables["feedback-area"]],
             "years": [(y, financial_year_label(y)) for y in years],
             "year": year,

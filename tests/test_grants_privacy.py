@@ -92,6 +92,8 @@ def test_no_grants_url_shows_a_victim_s_details(
         "/commissioning/insights/?csv=satisfaction",
         "/commissioning/insights/?csv=feedback-provider",
         "/commissioning/insights/?csv=feedback-area",
+        "/commissioning/insights/?csv=funnel",
+        "/commissioning/insights/?csv=first-contact",
         "/commissioning/?csv=portfolio",
         "/commissioning/pcd-543-male-survivors/?csv=outcomes",
     ]
