@@ -37,6 +37,7 @@ from referrals.models import (
 )
 from referrals.services import delivery_send, referral_evidence_added
 from referrals.tests.servers import Receiver
+from referrals.tests.test_webhook_docs import _webhooks_to, documented_receiver  # noqa: F401
 from referrals.webhooks import webhook_secret_new
 from reports.models import Report
 from reports.services import report_consent_withdraw
@@ -208,3 +209,19 @@ def test_an_email_channel_is_told_only_that_new_evidence_is_on_the_staff_site(
     assert "New evidence is available" in text and link in text
     photo = _photo(report)
     assert photo.sha256 not in text and str(photo.pk) not in text and "Amara" not in text
+
+
+def test_the_documented_receiver_handles_the_follow_up(
+    report: Report,
+    documented_receiver: tuple[str, str, Any],  # noqa: F811
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    url, secret, example = documented_receiver
+    _webhooks_to(url, secret)
+    _deliver(report, "police")
+    services.evidence_process(item_id=_photo(report).pk)
+    [follow_up] = _follow_ups(report)
+    assert delivery_send(delivery_id=follow_up.pk) == "sent"
+    printed = capsys.readouterr().out
+    assert f"new evidence for referral {follow_up.referral_id} {_photo(report).sha256}" in printed
+    assert follow_up.message_id in example["processed"]
