@@ -642,7 +642,7 @@ def evidence_process(*, item_id: uuid.UUID | str) -> EvidenceItem | None:
         # item meanwhile (evidence_claim locks it too) either commits first,
         # and is seen here, or waits for this and sends the file as clean.
         item.report_id = (
-            EvidenceItem.objects.select_for_update()
+            EvidenceItem.objects.select_for_update(no_key=True)
             .filter(pk=item.pk)
             .values_list("report_id", flat=True)
             .get()

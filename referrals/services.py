@@ -493,7 +493,7 @@ def referral_evidence_added(*, item: EvidenceItem) -> list[Delivery]:
         # Locked: a delivery of the referral recording itself now either
         # committed first (and is seen as delivered here) or waits and sees
         # this file as clean (_referral_delivered).
-        referrals = Referral.objects.select_for_update().filter(
+        referrals = Referral.objects.select_for_update(no_key=True).filter(
             report=report,
             kind=Referral.Kind.POLICE,
             delivery_status=Referral.DeliveryStatus.DELIVERED,
