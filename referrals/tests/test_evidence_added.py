@@ -6,6 +6,7 @@ nothing after consent is withdrawn, and one message per file only."""
 from __future__ import annotations
 
 import copy
+import datetime
 import hashlib
 from collections.abc import Iterator
 from email.message import Message
@@ -13,9 +14,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from standardwebhooks.webhooks import Webhook
 
 from evidence import services
@@ -35,6 +38,7 @@ from referrals.models import (
     Referral,
     ReferralEvent,
 )
+from referrals.selectors import deliveries_stale
 from referrals.services import delivery_send, referral_evidence_added
 from referrals.tests.servers import Receiver
 from referrals.tests.test_webhook_docs import _webhooks_to, documented_receiver  # noqa: F401
@@ -225,3 +229,18 @@ def test_the_documented_receiver_handles_the_follow_up(
     printed = capsys.readouterr().out
     assert f"new evidence for referral {follow_up.referral_id} {_photo(report).sha256}" in printed
     assert follow_up.message_id in example["processed"]
+
+
+def test_a_lost_follow_up_message_is_swept_like_any_delivery(
+    report: Report, receiver: Receiver, secret: str
+) -> None:
+    _deliver(report, "police")
+    services.evidence_process(item_id=_photo(report).pk)
+    [follow_up] = _follow_ups(report)
+    # Its queue message never left (on_commit does not run in this test's
+    # transaction): once the grace period is over, the sweeper finds it.
+    later = timezone.now() + datetime.timedelta(seconds=settings.REFERRAL_SWEEP_GRACE_SECONDS + 1)
+    assert follow_up.last_queued_at is None
+    assert follow_up.pk in deliveries_stale(now=later)
+    assert delivery_send(delivery_id=follow_up.pk) == "sent"
+    assert follow_up.pk not in deliveries_stale(now=later)
