@@ -46,6 +46,7 @@ from django.utils.translation import gettext as _
 
 from evidence import clamav, kinds, media
 from evidence.models import CustodyEvent, Derivative, EvidenceItem, Kind, Upload, UploadPart
+from evidence.signals import evidence_cleared
 
 logger = logging.getLogger(__name__)
 
@@ -637,6 +638,15 @@ def evidence_process(*, item_id: uuid.UUID | str) -> EvidenceItem | None:
             _finish(item, EvidenceItem.Status.REJECTED, exc.reason, now)
             return item
     with transaction.atomic():
+        # Locked, and the report read again: a report_submit claiming the
+        # item meanwhile (evidence_claim locks it too) either commits first,
+        # and is seen here, or waits for this and sends the file as clean.
+        item.report_id = (
+            EvidenceItem.objects.select_for_update(no_key=True)
+            .filter(pk=item.pk)
+            .values_list("report_id", flat=True)
+            .get()
+        )
         for version, data in derived.items():
             derivative = _save_derivative(item, version, data)
             _custody(item, CustodyEvent.Action.DERIVED, version=version, sha256=derivative.sha256)
@@ -644,6 +654,10 @@ def evidence_process(*, item_id: uuid.UUID | str) -> EvidenceItem | None:
         item.processed_at = timezone.now()
         item.save(update_fields=["status", "metadata", "processed_at"])
         _custody(item, CustodyEvent.Action.SCANNED_CLEAN, sha256=item.sha256)
+        if item.report_id is not None:
+            # Already part of a report: whoever it was sent to may need to
+            # hear of it (an unclaimed item is sent with its report later).
+            evidence_cleared.send(sender=EvidenceItem, item=item)
     return item
 
 

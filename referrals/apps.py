@@ -17,6 +17,12 @@ class ReferralsConfig(AppConfig):
             receivers.on_report_consent_withdrawn, dispatch_uid="referrals-withdraw"
         )
         directory_watch()
+        from evidence.signals import evidence_cleared
+
+        # Sent inside the evidence app's transaction when a report's file is
+        # checked clean: police forces that already have the referral get a
+        # follow-up message (the outbox), written atomically with the change.
+        evidence_cleared.connect(receivers.on_evidence_cleared, dispatch_uid="referrals-evidence")
         from evidence.selectors import register_report_scope
         from referrals.selectors import evidence_report_scopes
 

@@ -12,6 +12,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from evidence.models import EvidenceItem
 from privacy.fields import EncryptedTextField
 from reports.models import Area, PoliceForce, Report, Strand
 
@@ -307,13 +308,15 @@ class Referral(models.Model):
 
 
 class Delivery(models.Model):
-    """One message to a referral's recipient (the referral itself, or a
-    withdrawal notice), with its own idempotency key: ``message_id`` is the
+    """One message to a referral's recipient (the referral itself, a
+    withdrawal notice, or a file of evidence checked clean after the police
+    referral went), with its own idempotency key: ``message_id`` is the
     Standard Webhooks ``webhook-id``, the same on every retry."""
 
     class Kind(models.TextChoices):
         REFERRAL = "referral", _("The referral")
         WITHDRAWN = "withdrawn", _("Consent withdrawn notice")
+        EVIDENCE_ADDED = "evidence", _("Evidence added after delivery")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
@@ -324,6 +327,10 @@ class Delivery(models.Model):
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="deliveries")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     message_id = models.CharField(max_length=50, unique=True, editable=False)
+    # EVIDENCE_ADDED: the file it announces (one message per file and referral).
+    evidence_item = models.ForeignKey(
+        EvidenceItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     created_at = models.DateTimeField()
     attempt_count = models.PositiveSmallIntegerField(default=0)
@@ -340,7 +347,16 @@ class Delivery(models.Model):
         ordering = ["created_at", "id"]
         verbose_name_plural = "deliveries"
         constraints = [
-            models.UniqueConstraint(fields=["referral", "kind"], name="delivery_unique_kind")
+            models.UniqueConstraint(
+                fields=["referral", "kind"],
+                condition=~models.Q(kind="evidence"),
+                name="delivery_unique_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["referral", "evidence_item"],
+                condition=models.Q(kind="evidence"),
+                name="delivery_unique_evidence_item",
+            ),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
@@ -385,6 +401,7 @@ class ReferralEvent(models.Model):
         DECLINED = "declined", _("Declined")
         WITHDRAWN = "withdrawn", _("Consent withdrawn")
         REQUEUED = "requeued", _("Re-queued by staff")
+        EVIDENCE_ADDED = "evidence_added", _("Evidence checked clean after delivery")
 
     referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=Kind.choices)

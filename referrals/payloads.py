@@ -90,12 +90,15 @@ def allowed_fields(*, referral: Referral, report: Report) -> tuple[str, ...]:
     return fields
 
 
-def _evidence(report: Report, referral: Referral, *, with_links: bool) -> list[dict[str, Any]]:
+def _evidence(
+    report: Report, referral: Referral, *, with_links: bool, only: Any = None
+) -> list[dict[str, Any]]:
     """The report's files that passed the checks, each with the SHA-256 of
     the version the recipient gets: police the original (to prove it is
     unaltered), support services the location-stripped copy of a photo
     only. ``with_links``: a signed, short-lived download link per file
-    (EVIDENCE_LINK_TTL_SECONDS), checked again when used (consent)."""
+    (EVIDENCE_LINK_TTL_SECONDS), checked again when used (consent).
+    ``only``: the one file to list (a follow-up message), by id."""
     version = ORIGINAL if referral.kind == Referral.Kind.POLICE else "shareable"
     expires = timezone.now() + datetime.timedelta(seconds=settings.EVIDENCE_LINK_TTL_SECONDS)
     items = (
@@ -104,6 +107,8 @@ def _evidence(report: Report, referral: Referral, *, with_links: bool) -> list[d
         .prefetch_related("derivatives")
         .order_by("-is_statement", "created_at", "pk")
     )
+    if only is not None:
+        items = items.filter(pk=only)
     files: list[dict[str, Any]] = []
     for item in items:
         if version == ORIGINAL:
@@ -184,6 +189,19 @@ def referral_payload(*, delivery: Delivery) -> dict[str, Any]:
                 "reference": report.reference,
                 "instruction": "The victim has withdrawn consent: stop using and delete the "
                 "details you were sent for this referral.",
+            },
+        }
+    if delivery.kind == Delivery.Kind.EVIDENCE_ADDED:
+        # A file checked clean after the police referral went: its link and
+        # hash, and how many are still being checked; nothing else.
+        return {
+            "type": "referral.evidence_added",
+            "data": {
+                "referral_id": referral.pk,
+                "evidence": _evidence(
+                    report, referral, with_links=True, only=delivery.evidence_item_id
+                ),
+                "evidence_pending": _value(report, referral, "evidence_pending"),
             },
         }
     return {

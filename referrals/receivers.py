@@ -1,10 +1,15 @@
-"""Reactions to the reports app's signals (wired in ReferralsConfig.ready)."""
+"""Reactions to the reports and evidence apps' signals (wired in ReferralsConfig.ready)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from referrals.services import report_referrals_create, report_referrals_withdraw
+from evidence.models import EvidenceItem
+from referrals.services import (
+    referral_evidence_added,
+    report_referrals_create,
+    report_referrals_withdraw,
+)
 from reports.models import Report
 
 
@@ -18,3 +23,7 @@ def on_report_submitted(sender: type[Report], *, report: Report, **kwargs: Any) 
 
 def on_report_consent_withdrawn(sender: type[Report], *, report: Report, **kwargs: Any) -> None:
     report_referrals_withdraw(report=report)
+
+
+def on_evidence_cleared(sender: type[EvidenceItem], *, item: EvidenceItem, **kwargs: Any) -> None:
+    referral_evidence_added(item=item)

@@ -19,6 +19,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 from django.conf import settings
@@ -248,9 +249,19 @@ def _event(
     )
 
 
-def _delivery_create(*, referral: Referral, kind: str, now: datetime.datetime) -> Delivery:
+def _delivery_create(
+    *,
+    referral: Referral,
+    kind: str,
+    now: datetime.datetime,
+    evidence_item: EvidenceItem | None = None,
+) -> Delivery:
     delivery = Delivery.objects.create(
-        referral=referral, kind=kind, created_at=now, next_attempt_at=now
+        referral=referral,
+        kind=kind,
+        created_at=now,
+        next_attempt_at=now,
+        evidence_item=evidence_item,
     )
     # Queued only after commit: a rolled-back report leaves no task behind,
     # and a broker outage leaves the row for the sweeper (robust: a failed
@@ -429,6 +440,70 @@ def referral_evidence_serve(*, token: str) -> LinkedEvidence | None:
     return LinkedEvidence(item=item, served=served, referral=referral)
 
 
+# --- Evidence checked clean after the police referral went ---------------------
+
+
+def _evidence_may_follow(referral: Referral, report: Report) -> bool:
+    """A delivered police referral whose recipient may still have the evidence."""
+    return (
+        referral.kind == Referral.Kind.POLICE
+        and referral.delivery_status == Referral.DeliveryStatus.DELIVERED
+        and referral.outcome != Referral.Outcome.WITHDRAWN
+        and "evidence" in allowed_fields(referral=referral, report=report)
+    )
+
+
+def _evidence_added_create(
+    *, referral: Referral, items: list[EvidenceItem], now: datetime.datetime
+) -> list[Delivery]:
+    """One follow-up message per file the referral's recipient has not had
+    (the unique constraint on referral and file backs the check)."""
+    had = set(
+        Delivery.objects.filter(
+            referral=referral, kind=Delivery.Kind.EVIDENCE_ADDED, evidence_item__in=items
+        ).values_list("evidence_item_id", flat=True)
+    )
+    created = []
+    for item in items:
+        if item.pk in had:
+            continue
+        created.append(
+            _delivery_create(
+                referral=referral, kind=Delivery.Kind.EVIDENCE_ADDED, now=now, evidence_item=item
+            )
+        )
+        _event(referral, ReferralEvent.Kind.EVIDENCE_ADDED, at=now, evidence_item=str(item.pk))
+    return created
+
+
+def referral_evidence_added(*, item: EvidenceItem) -> list[Delivery]:
+    """A file of a report was just checked clean (the evidence app's
+    evidence_cleared signal, inside its transaction): every police force
+    that already has the referral, with consent still given, gets a
+    follow-up message with the file's link and hash (the outbox: queued
+    after commit, swept like any delivery). Support services get nothing:
+    their payloads carry no evidence. An undelivered referral needs
+    nothing: its payload is built when it is sent."""
+    if item.report_id is None:
+        return []
+    now = timezone.now()
+    report = Report.objects.get(pk=item.report_id)
+    created: list[Delivery] = []
+    with transaction.atomic():
+        # Locked: a delivery of the referral recording itself now either
+        # committed first (and is seen as delivered here) or waits and sees
+        # this file as clean (_referral_delivered).
+        referrals = Referral.objects.select_for_update(no_key=True).filter(
+            report=report,
+            kind=Referral.Kind.POLICE,
+            delivery_status=Referral.DeliveryStatus.DELIVERED,
+        )
+        for referral in referrals:
+            if _evidence_may_follow(referral, report):
+                created += _evidence_added_create(referral=referral, items=[item], now=now)
+    return created
+
+
 # --- Delivery ------------------------------------------------------------------
 
 
@@ -561,7 +636,14 @@ def _send_email(channel: DeliveryChannel, delivery: Delivery) -> AttemptResult:
     # An email carries no victim details: that a referral is waiting, and a
     # link to the staff site, where access is checked and logged.
     referral = delivery.referral
-    if delivery.kind == Delivery.Kind.WITHDRAWN:
+    if delivery.kind == Delivery.Kind.EVIDENCE_ADDED:
+        subject = f"New evidence for referral {referral.pk}"
+        body = (
+            f"New evidence is available for referral {referral.pk}. "
+            "Sign in to the staff site to see it:\n\n"
+            f"{_staff_link(referral)}\n"
+        )
+    elif delivery.kind == Delivery.Kind.WITHDRAWN:
         subject = f"Consent withdrawn for referral {referral.pk}"
         body = (
             f"The person who made referral {referral.pk} has withdrawn their consent.\n"
@@ -618,6 +700,11 @@ def delivery_send(*, delivery_id: int) -> str:
         "referral__police_force",
     ).get(pk=delivery_id)
     referral = delivery.referral
+    if delivery.kind == Delivery.Kind.EVIDENCE_ADDED and not _evidence_added_still_due(delivery):
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Delivery.Status.CANCELLED, claimed_until=None
+        )
+        return "cancelled"
     if delivery.kind == Delivery.Kind.REFERRAL and not _consent_allows(referral):
         with transaction.atomic():
             Delivery.objects.filter(pk=delivery.pk).update(
@@ -628,6 +715,15 @@ def delivery_send(*, delivery_id: int) -> str:
             )
         return "cancelled"
 
+    # The files a police referral's payload is sure to list (read before it
+    # is built): any checked clean after this get a follow-up once delivered.
+    clean_before: set[Any] = set()
+    if delivery.kind == Delivery.Kind.REFERRAL and referral.kind == Referral.Kind.POLICE:
+        clean_before = set(
+            EvidenceItem.objects.servable()
+            .filter(report_id=referral.report_id)
+            .values_list("pk", flat=True)
+        )
     channel = referral.channel
     if channel is None or not channel.has_channel:
         result = AttemptResult(False, None, "no delivery channel configured", 0)
@@ -635,10 +731,25 @@ def delivery_send(*, delivery_id: int) -> str:
         result = _send_webhook(channel, delivery)
     else:
         result = _send_email(channel, delivery)
-    return _attempt_record(delivery=delivery, result=result)
+    return _attempt_record(delivery=delivery, result=result, evidence_sent=clean_before)
 
 
-def _attempt_record(*, delivery: Delivery, result: AttemptResult) -> str:
+def _evidence_added_still_due(delivery: Delivery) -> bool:
+    """Consent still given, and the file still clean (not erased since)."""
+    referral = delivery.referral
+    if delivery.evidence_item_id is None:  # the file was deleted since
+        return False
+    return (
+        _evidence_may_follow(referral, referral.report)
+        and EvidenceItem.objects.servable()
+        .filter(pk=delivery.evidence_item_id, report_id=referral.report_id)
+        .exists()
+    )
+
+
+def _attempt_record(
+    *, delivery: Delivery, result: AttemptResult, evidence_sent: set[Any] | None = None
+) -> str:
     now = timezone.now()
     referral = delivery.referral
     final = not result.succeeded and delivery.attempt_count >= settings.REFERRAL_MAX_ATTEMPTS
@@ -656,7 +767,7 @@ def _attempt_record(*, delivery: Delivery, result: AttemptResult) -> str:
                 status=Delivery.Status.SENT, sent_at=now, claimed_until=None, last_error=""
             )
             if delivery.kind == Delivery.Kind.REFERRAL:
-                _referral_delivered(referral=referral, now=now)
+                _referral_delivered(referral=referral, now=now, evidence_sent=evidence_sent)
             logger.info("delivery %s sent", delivery.message_id)
             return "sent"
         if final:
@@ -691,7 +802,9 @@ def _attempt_record(*, delivery: Delivery, result: AttemptResult) -> str:
     raise DeliveryFailed(f"delivery {delivery.message_id}: {result.error}")
 
 
-def _referral_delivered(*, referral: Referral, now: datetime.datetime) -> None:
+def _referral_delivered(
+    *, referral: Referral, now: datetime.datetime, evidence_sent: set[Any] | None = None
+) -> None:
     contact_by = None
     if referral.service is not None:
         days = (
@@ -711,6 +824,17 @@ def _referral_delivered(*, referral: Referral, now: datetime.datetime) -> None:
     noticed = Delivery.objects.filter(referral=referral, kind=Delivery.Kind.WITHDRAWN)
     if withdrawn.exists() and not noticed.exists():
         _delivery_create(referral=referral, kind=Delivery.Kind.WITHDRAWN, now=now)
+    if referral.kind == Referral.Kind.POLICE:
+        # Files checked clean while this send was in flight (the update above
+        # holds the row referral_evidence_added locks): their follow-ups.
+        referral.refresh_from_db(fields=["delivery_status", "outcome"])
+        if _evidence_may_follow(referral, referral.report):
+            late = (
+                EvidenceItem.objects.servable()
+                .filter(report_id=referral.report_id)
+                .exclude(pk__in=evidence_sent or set())
+            )
+            _evidence_added_create(referral=referral, items=list(late), now=now)
 
 
 def _staff_alert(*, referral_id: int, error: str) -> None:
@@ -923,6 +1047,10 @@ def report_referrals_withdraw(*, report: Report) -> None:
             if _consent_allows(referral):
                 continue
             if referral.delivery_status == Referral.DeliveryStatus.DELIVERED:
+                # Evidence follow-ups not yet sent never will be.
+                referral.deliveries.filter(
+                    kind=Delivery.Kind.EVIDENCE_ADDED, status=Delivery.Status.PENDING
+                ).update(status=Delivery.Status.CANCELLED)
                 _delivery_create(referral=referral, kind=Delivery.Kind.WITHDRAWN, now=now)
             else:
                 referral.deliveries.filter(status=Delivery.Status.PENDING).update(
