@@ -21,6 +21,8 @@ from django.views.decorators.cache import never_cache
 from django_prometheus.exports import ExportToDjangoView
 from kombu import Connection
 
+import hatecrime.metrics  # noqa: F401 (registers the service collector)
+
 
 def database() -> None:
     with connection.cursor() as cursor:

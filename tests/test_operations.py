@@ -121,3 +121,36 @@ def test_metrics_are_served_to_loopback_or_with_the_token(client: Client, settin
         ).status_code
         == 200
     )
+
+
+@pytest.mark.django_db
+def test_metrics_show_the_outbox_the_queues_and_the_evidence_waiting(
+    client: Client, reference_data: None, valid_report: dict[str, Any]
+) -> None:
+    """The service collector reports what a scrape must see across processes:
+    pending deliveries (read from the outbox), queue depths from the broker,
+    evidence not cleared; counts only, never a report's words."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from referrals.models import Delivery
+    from tests.helpers import submit
+
+    submit(valid_report)
+    pending = Delivery.objects.filter(status=Delivery.Status.PENDING).count()
+    assert pending > 0
+    response = client.get("/metrics", REMOTE_ADDR="127.0.0.1")
+    assert response.status_code == 200
+    text = response.content.decode()
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name.startswith("hatecrime_")
+    }
+    assert samples[("hatecrime_deliveries_waiting", (("status", "pending"),))] == pending
+    assert samples[("hatecrime_deliveries_waiting", (("status", "failed"),))] == 0
+    assert samples[("hatecrime_delivery_oldest_pending_seconds", ())] >= 0
+    assert samples[("hatecrime_evidence_items", (("status", "quarantined"),))] == 0
+    assert {name for name, labels in samples if name == "hatecrime_queue_depth"}
+    assert ("hatecrime_queue_depth", (("queue", "delivery"),)) in samples
+    assert valid_report["what"]["account"] not in text
