@@ -516,41 +516,10 @@ class Load:
     def post_json(self, url: str, body: bytes, seconds: int) -> LoadResult:
         body_path = self.work_dir / f"body-{secrets.token_hex(4)}.json"
         body_path.write_bytes(body)
-        args = [
-            self.wrk,
-            "--threads=1",
-            f"--connections={self.connections}",
-            f"--duration={seconds}s",
-            "--timeout=10s",
-            f"--script={WRK_SCRIPTS / 'post_json.lua'}",
-            url,
-            "--",
-            str(body_path),
-        ]
-        child = self.processes.start(
-            Cpus.pinned(self.cpus.load, args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-        )
         try:
-            output, _ = child.communicate(timeout=seconds + 60)
+            return self._wrk("post_json.lua", seconds, [url, "--", str(body_path)])
         finally:
-            self.processes.stop(child)
             body_path.unlink(missing_ok=True)
-        text = output.decode(errors="replace")
-        line = next((ln for ln in text.splitlines() if ln.startswith("BENCH_RESULT ")), None)
-        if child.returncode != 0 or line is None:
-            raise SystemExit(f"wrk failed ({child.returncode}):\n{text}")
-        data = json.loads(line.removeprefix("BENCH_RESULT "))
-        latency = data["latency_us"]
-        return LoadResult(
-            requests=data["requests"],
-            seconds=data["duration_us"] / 1e6,
-            errors=sum(data["errors"].values()),
-            mean_ms=latency["mean"] / 1000,
-            p50_ms=latency["p50"] / 1000,
-            p95_ms=latency["p95"] / 1000,
-            p99_ms=latency["p99"] / 1000,
-            max_ms=latency["max"] / 1000,
-        )
 
     def get(
         self,
@@ -561,17 +530,22 @@ class Load:
         connections: int | None = None,
     ) -> LoadResult:
         """GET ``url`` for ``seconds`` with these headers (a session cookie, say)."""
+        options = [f"--header={name}: {value}" for name, value in (headers or {}).items()]
+        return self._wrk("get.lua", seconds, [*options, url], connections=connections)
+
+    def _wrk(
+        self, script: str, seconds: int, tail: list[str], *, connections: int | None = None
+    ) -> LoadResult:
+        """Run wrk with one of bench/wrk's scripts, which prints a BENCH_RESULT line."""
         args = [
             self.wrk,
             "--threads=1",
             f"--connections={connections or self.connections}",
             f"--duration={seconds}s",
             "--timeout=10s",
-            f"--script={WRK_SCRIPTS / 'get.lua'}",
+            f"--script={WRK_SCRIPTS / script}",
+            *tail,
         ]
-        for name, value in (headers or {}).items():
-            args.append(f"--header={name}: {value}")
-        args.append(url)
         child = self.processes.start(
             Cpus.pinned(self.cpus.load, args), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
         )
