@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from pytest_django.fixtures import Settings
 
-from referrals.models import DeliveryMethod, Provider, Service
-from referrals.tests.servers import smtp_server
+from referrals.models import DeliveryMethod, PoliceForceChannel, Provider, Service
+from referrals.tests.servers import Receiver, smtp_server
 from referrals.webhooks import webhook_secret_new
 from reports.models import Report
 from tests.conftest import VALID_REPORT, reference_data, valid_report
@@ -60,3 +60,27 @@ def report_post_with_secret(
     assert response.status_code == 201, response.content
     body = response.json()
     return Report.objects.get(reference=body["reference"]), body["follow_up_secret"]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    """A real webhook receiver on loopback."""
+    receiver = Receiver().start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def secret(receiver: Receiver) -> str:
+    """Every provider and police force delivers by webhook to ``receiver``,
+    signed with the returned secret."""
+    secret = webhook_secret_new()
+    PoliceForceChannel.objects.update(
+        delivery_method=DeliveryMethod.WEBHOOK, webhook_url=receiver.url, webhook_secret=secret
+    )
+    for provider in Provider.objects.all():
+        provider.delivery_method = DeliveryMethod.WEBHOOK
+        provider.webhook_url = receiver.url
+        provider.webhook_secret = secret
+        provider.save()
+    return secret

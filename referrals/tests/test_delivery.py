@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from email.message import Message
 from typing import Any
 
@@ -24,13 +23,6 @@ from reports.models import Report
 from reports.services import report_consent_withdraw
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
 
 
 def _webhooks_everywhere(url: str) -> str:

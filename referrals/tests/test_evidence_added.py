@@ -8,7 +8,6 @@ from __future__ import annotations
 import copy
 import datetime
 import hashlib
-from collections.abc import Iterator
 from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,7 +33,6 @@ from referrals.models import (
     Delivery,
     DeliveryMethod,
     PoliceForceChannel,
-    Provider,
     Referral,
     ReferralEvent,
 )
@@ -42,7 +40,6 @@ from referrals.selectors import deliveries_stale
 from referrals.services import delivery_send, referral_evidence_added
 from referrals.tests.servers import Receiver
 from referrals.tests.test_webhook_docs import _webhooks_to, documented_receiver  # noqa: F401
-from referrals.webhooks import webhook_secret_new
 from reports.models import Report
 from reports.services import report_consent_withdraw
 from tests.conftest import VALID_REPORT
@@ -51,27 +48,6 @@ from tests.helpers import submit
 pytestmark = pytest.mark.usefixtures("reference_data", "_evidence_settings", "clamd")
 
 PHOTO = jpeg_with_location()
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def secret(receiver: Receiver) -> str:
-    secret = webhook_secret_new()
-    PoliceForceChannel.objects.update(
-        delivery_method=DeliveryMethod.WEBHOOK, webhook_url=receiver.url, webhook_secret=secret
-    )
-    for provider in Provider.objects.all():
-        provider.delivery_method = DeliveryMethod.WEBHOOK
-        provider.webhook_url = receiver.url
-        provider.webhook_secret = secret
-        provider.save()
-    return secret
 
 
 @pytest.fixture

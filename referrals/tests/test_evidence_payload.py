@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -27,37 +26,15 @@ from evidence.tests.conftest import (  # noqa: F401 (fixtures)
 )
 from evidence.tests.helpers import processed, upload_bytes
 from referrals import payloads
-from referrals.models import Delivery, DeliveryMethod, PoliceForceChannel, Provider
+from referrals.models import Delivery
 from referrals.services import delivery_send
 from referrals.tests.servers import Receiver
-from referrals.webhooks import webhook_secret_new
 from reports.models import Report
 from reports.services import report_consent_withdraw
 from tests.conftest import VALID_REPORT
 from tests.helpers import submit
 
 pytestmark = pytest.mark.usefixtures("reference_data", "_evidence_settings", "clamd")
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    receiver = Receiver().start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def secret(receiver: Receiver) -> str:
-    secret = webhook_secret_new()
-    PoliceForceChannel.objects.update(
-        delivery_method=DeliveryMethod.WEBHOOK, webhook_url=receiver.url, webhook_secret=secret
-    )
-    for provider in Provider.objects.all():
-        provider.delivery_method = DeliveryMethod.WEBHOOK
-        provider.webhook_url = receiver.url
-        provider.webhook_secret = secret
-        provider.save()
-    return secret
 
 
 @pytest.fixture
