@@ -43,8 +43,12 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/hatecrime_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/9"
 
 
+_STARTED = time.monotonic()
+
+
 def log(message: str) -> None:
-    print(message, flush=True)
+    """A progress line, stamped with the seconds since the bench started."""
+    print(f"[{time.monotonic() - _STARTED:6.1f}s] {message}", flush=True)
 
 
 # --- Modes -------------------------------------------------------------------
