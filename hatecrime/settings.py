@@ -652,6 +652,7 @@ RETENTION_HANDLERS = {
     "referral": "referrals.retention.referral_retention_apply",
     "case": "referrals.retention.case_retention_apply",
     "access_log": "audit.retention.access_log_retention_apply",
+    "subject_export": "privacy.services.subject_export_retention_apply",
 }
 # What each app holds about a person (access requests) and how it erases it.
 # Erasers run in this order: referrals (and cases) before reports, which

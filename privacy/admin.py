@@ -4,17 +4,25 @@ from functools import partial
 from typing import Any
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import path, reverse
+from django.utils.html import format_html
 
 from audit.roles import Role, has_role
+from audit.views import require_recent_second_factor
 from privacy.models import LegalHold, RetentionPolicy, RetentionRun, SubjectRequest
 from privacy.services import (
+    ExportUnavailable,
     legal_hold_lift,
     legal_hold_set,
     retention_policy_save,
+    subject_export_read,
     subject_request_confirm_identity,
     subject_request_create,
+    subject_request_export_sent,
 )
 from privacy.tasks import subject_request_export_task
 
@@ -116,8 +124,60 @@ class SubjectRequestAdmin(SystemAdministratorOnly):
         "identity_checked_by",
         "identity_checked_at",
         "export_sha256",
+        "export",
     ]
-    actions = ["prepare_export"]
+    actions = ["prepare_export", "record_sent"]
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # An existing request shows where it stands, and its export.
+        return self.fields if obj is None else [*self.readonly_fields, *self.fields]
+
+    def get_urls(self) -> list[Any]:
+        download = self.admin_site.admin_view(require_recent_second_factor(self.export_download))
+        return [
+            path("<int:pk>/export/", download, name="privacy_subjectrequest_export"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description="Export")
+    def export(self, obj: SubjectRequest) -> str:
+        if obj.status == SubjectRequest.Status.READY and obj.export_file:
+            return format_html(
+                '<a href="{}">Download the export (zip)</a>; once it is sent, use the '
+                'action "Record the export as sent", which deletes our copy.',
+                reverse("admin:privacy_subjectrequest_export", args=[obj.pk]),
+            )
+        return "None held."
+
+    def export_download(self, request: HttpRequest, pk: int) -> HttpResponseBase:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        subject_request = get_object_or_404(SubjectRequest, pk=pk)
+        try:
+            content = subject_export_read(
+                request=subject_request,
+                acting_user=request.user,  # type: ignore[arg-type]
+            )
+        except ExportUnavailable as exc:
+            messages.error(request, str(exc))
+            return redirect("admin:privacy_subjectrequest_change", pk)
+        response = HttpResponse(content, content_type="application/zip")
+        response["Content-Disposition"] = (
+            f'attachment; filename="subject-access-request-{subject_request.pk}.zip"'
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response  # admin_view adds Cache-Control: no-store
+
+    @admin.action(description="Record the export as sent (deletes our copy, closes the request)")
+    def record_sent(self, request: HttpRequest, queryset: Any) -> None:
+        sent = 0
+        for subject_request in queryset.filter(status=SubjectRequest.Status.READY):
+            subject_request_export_sent(
+                request=subject_request,
+                acting_user=request.user,  # type: ignore[arg-type]
+            )
+            sent += 1
+        messages.info(request, f"{sent} export(s) recorded as sent and deleted.")
 
     @admin.action(description="Prepare the export (identity must be confirmed)")
     def prepare_export(self, request: HttpRequest, queryset: Any) -> None:

@@ -8,7 +8,7 @@ two cannot drift apart.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class DefaultPolicy(NamedTuple):
@@ -20,6 +20,7 @@ class DefaultPolicy(NamedTuple):
 
 SIX_YEARS = 6 * 365
 TWO_YEARS = 2 * 365
+THIRTY_DAYS = 30
 
 DEFAULT_POLICIES: list[DefaultPolicy] = [
     DefaultPolicy(
@@ -62,6 +63,15 @@ DEFAULT_POLICIES: list[DefaultPolicy] = [
         "breach or a complaint about staff access; the oldest entries are cut off the chain "
         "with an anchor so what remains still verifies.",
     ),
+    DefaultPolicy(
+        "subject_export",
+        THIRTY_DAYS,
+        "erase",
+        "Art. 5(1)(e) (storage limitation) and Art. 32: an access request's export gathers "
+        "everything held about a person into one file. It is deleted when recorded as sent, "
+        "or 30 days after it was prepared if nobody did; its SHA-256 stays as the record of "
+        "what was sent, and the records it was made from are kept under their own policies.",
+    ),
 ]
 
 # What each kind's job can do. Reports, referrals and cases are only ever
@@ -74,4 +84,20 @@ ALLOWED_ACTIONS: dict[str, set[str]] = {
     "referral": {"anonymise"},
     "case": {"anonymise"},
     "access_log": {"erase"},
+    "subject_export": {"erase"},
 }
+
+
+def policies_seed(apps: Any, schema_editor: Any) -> None:
+    """Data migrations: a policy for every record kind that has none yet
+    (those that have one are left as the data protection officer set them)."""
+    RetentionPolicy = apps.get_model("privacy", "RetentionPolicy")
+    for policy in DEFAULT_POLICIES:
+        RetentionPolicy.objects.get_or_create(
+            record_kind=policy.record_kind,
+            defaults={
+                "keep_for_days": policy.keep_for_days,
+                "action": policy.action,
+                "legal_basis": policy.legal_basis,
+            },
+        )

@@ -17,6 +17,7 @@ class RecordKind(models.TextChoices):
     REFERRAL = "referral", _("Referrals")
     CASE = "case", _("Cases")
     ACCESS_LOG = "access_log", _("Access log")
+    SUBJECT_EXPORT = "subject_export", _("Subject access exports")
 
 
 class RetentionPolicy(models.Model):
@@ -143,7 +144,15 @@ class SubjectRequest(models.Model):
         help_text=_("For erasure: what is kept and why (e.g. an open police investigation)."),
     )
     export_file = models.CharField(max_length=300, blank=True)
-    export_sha256 = models.CharField(max_length=64, blank=True)
+    export_sha256 = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text=_(
+            "Of the last export prepared: kept after the file is deleted, as the record "
+            "of what was sent."
+        ),
+    )
+    export_ready_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -267,9 +267,85 @@ def subject_request_export(*, request_id: int) -> SubjectRequest | None:
     name = default_storage.save(f"subject-requests/{request.pk}/export.zip", ContentFile(content))
     request.export_file = name
     request.export_sha256 = hashlib.sha256(content).hexdigest()
+    request.export_ready_at = timezone.now()
     request.status = SubjectRequest.Status.READY
-    request.save(update_fields=["export_file", "export_sha256", "status"])
+    request.save(update_fields=["export_file", "export_sha256", "export_ready_at", "status"])
     return request
+
+
+class ExportUnavailable(Exception):
+    """The export is not there to send (never prepared, already deleted) or
+    no longer matches the SHA-256 recorded when it was made."""
+
+
+def subject_export_read(*, request: SubjectRequest, acting_user: User) -> bytes:
+    """The export's bytes for the administrator who sends it, checked against
+    the SHA-256 recorded when it was made; the download is in the access log."""
+    if request.status != SubjectRequest.Status.READY or not request.export_file:
+        raise ExportUnavailable("There is no export to download: prepare it first.")
+    with default_storage.open(request.export_file) as stored:
+        content: bytes = stored.read()
+    if hashlib.sha256(content).hexdigest() != request.export_sha256:
+        logger.error("subject access export %s does not match its SHA-256", request.pk)
+        raise ExportUnavailable(
+            "The stored export does not match the copy that was made; prepare it again."
+        )
+    audit_record(
+        actor=acting_user,
+        action=AccessLogEntry.Action.DOWNLOAD,
+        obj=request,
+        detail={"sha256": request.export_sha256},
+    )
+    return content
+
+
+def _export_delete(request: SubjectRequest) -> None:
+    """Forget the export; its file goes once the change is committed (a
+    rolled-back change leaves the file where the record says it is)."""
+    if name := request.export_file:
+        transaction.on_commit(lambda: default_storage.delete(name))
+    request.export_file = ""
+    request.export_ready_at = None
+
+
+def subject_request_export_sent(*, request: SubjectRequest, acting_user: User) -> SubjectRequest:
+    """The export went to the requester: our copy is deleted (its SHA-256
+    stays as the record of what was sent) and the request is closed."""
+    if request.status != SubjectRequest.Status.READY:
+        raise ExportUnavailable("Only a prepared export can be recorded as sent.")
+    with transaction.atomic():
+        _export_delete(request)
+        request.status = SubjectRequest.Status.CLOSED
+        request.handled_by = acting_user
+        request.closed_at = timezone.now()
+        request.save(
+            update_fields=["export_file", "export_ready_at", "status", "handled_by", "closed_at"]
+        )
+        audit_record(
+            actor=acting_user,
+            action=AccessLogEntry.Action.DELETE,
+            obj=request,
+            detail={"sent": True, "sha256": request.export_sha256},
+        )
+    return request
+
+
+def subject_export_retention_apply(
+    *, cutoff: datetime.datetime, held_ids: set[str], action: str
+) -> list[int]:
+    """The daily run's handler for exports nobody recorded as sent: deleted
+    once older than the policy allows. The request goes back to "identity
+    confirmed", so the export can be prepared again if it is still needed."""
+    due = SubjectRequest.objects.filter(
+        status=SubjectRequest.Status.READY, export_ready_at__lt=cutoff
+    ).exclude(pk__in=[int(pk) for pk in held_ids if pk.isdigit()])
+    erased = []
+    for request in due.select_for_update(skip_locked=True):
+        _export_delete(request)
+        request.status = SubjectRequest.Status.CONFIRMED
+        request.save(update_fields=["export_file", "export_ready_at", "status"])
+        erased.append(request.pk)
+    return erased
 
 
 def subject_request_erase(
@@ -296,4 +372,4 @@ def subject_request_erase(
     return counts
 
 
-__all__ = ["RecordKind", "Subject"]
+__all__ = ["ExportUnavailable", "RecordKind", "Subject"]

@@ -236,3 +236,98 @@ def test_a_system_administrator_sets_and_lifts_a_hold_in_the_staff_site() -> Non
     assert refused.status_code == 200 and b"can only be" in refused.content
     policy.refresh_from_db()
     assert policy.keep_for_days == 6 * 365
+
+
+def access_export_ready(officer: User) -> SubjectRequest:
+    request = subject_request_create(
+        kind="access", requester_name="Amara Okafor", email="amara.okafor@example.org"
+    )
+    subject_request_confirm_identity(request=request, how="Passport seen", acting_user=officer)
+    exported = subject_request_export(request_id=request.pk)
+    assert exported is not None
+    return exported
+
+
+def test_the_export_is_downloaded_checked_and_deleted_once_sent(
+    valid_report: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from audit.roles import Role
+    from tests.staff import make_staff, signed_in
+
+    report_made(valid_report, 3)
+    sam = make_staff("sam", Role.SYSTEM_ADMINISTRATOR)
+    request = access_export_ready(sam)
+    client = signed_in(sam)
+    url = f"/staff/privacy/subjectrequest/{request.pk}/export/"
+
+    page = client.get(f"/staff/privacy/subjectrequest/{request.pk}/change/").content.decode()
+    assert url in page
+    # Staff who do not handle subject requests cannot fetch it.
+    triage = signed_in(make_staff("tia", Role.TRIAGE_OFFICER))
+    assert triage.get(url).status_code in (302, 403)
+
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    assert valid_report["what"]["account"] in archive.read("summary.txt").decode()
+    downloads = AccessLogEntry.objects.filter(
+        object_type="privacy.subjectrequest", object_id=str(request.pk), action="download"
+    )
+    assert [(e.actor_id, e.detail) for e in downloads] == [
+        (sam.pk, {"sha256": request.export_sha256})
+    ]
+
+    # A stored file that no longer matches what was made is never sent.
+    name = request.export_file
+    default_storage.delete(name)
+    default_storage.save(name, io.BytesIO(b"not the export"))
+    refused = client.get(url, follow=True)
+    assert b"does not match" in refused.content and refused.request["PATH_INFO"].endswith(
+        "/change/"
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):  # the file goes after commit
+        client.post(
+            "/staff/privacy/subjectrequest/",
+            {"action": "record_sent", "_selected_action": [request.pk]},
+        )
+    request.refresh_from_db()
+    assert (request.status, request.export_file, request.handled_by) == ("closed", "", sam)
+    assert request.export_sha256 and request.closed_at is not None
+    assert not default_storage.exists(name)
+    assert client.get(url, follow=True).status_code == 200  # back to the page, with a message
+    assert AccessLogEntry.objects.filter(
+        object_id=str(request.pk), action="delete", actor_id=sam.pk
+    ).exists()
+
+
+def test_retention_deletes_exports_nobody_recorded_as_sent(
+    officer: User, django_capture_on_commit_callbacks: Any
+) -> None:
+    with time_machine.travel(NOW - datetime.timedelta(days=31), tick=False):
+        stale = access_export_ready(officer)
+        held = access_export_ready(officer)
+    with time_machine.travel(NOW - datetime.timedelta(days=5), tick=False):
+        recent = access_export_ready(officer)
+    legal_hold_set(
+        record_kind="subject_export",
+        object_id=str(held.pk),
+        reason="Complaint to the ICO",
+        acting_user=officer,
+    )
+
+    with time_machine.travel(NOW, tick=False), django_capture_on_commit_callbacks(execute=True):
+        run = retention_apply()
+
+    assert run.results["subject_export"]["ids"] == [str(stale.pk)]
+    stale_file = stale.export_file
+    stale.refresh_from_db()
+    assert (stale.status, stale.export_file, stale.export_ready_at) == ("confirmed", "", None)
+    assert stale.export_sha256  # the record of what was made stays
+    assert not default_storage.exists(stale_file)
+    for kept in (held, recent):
+        kept.refresh_from_db()
+        assert kept.status == "ready" and default_storage.exists(kept.export_file)

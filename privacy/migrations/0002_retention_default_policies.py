@@ -2,22 +2,7 @@
 
 from django.db import migrations, models
 
-from privacy.defaults import DEFAULT_POLICIES
-
-
-def seed(apps, schema_editor):
-    """Start every deployment with a policy for each record kind (changed
-    later in the staff site; a kind that already has one is left alone)."""
-    RetentionPolicy = apps.get_model("privacy", "RetentionPolicy")
-    for policy in DEFAULT_POLICIES:
-        RetentionPolicy.objects.get_or_create(
-            record_kind=policy.record_kind,
-            defaults={
-                "keep_for_days": policy.keep_for_days,
-                "action": policy.action,
-                "legal_basis": policy.legal_basis,
-            },
-        )
+from privacy.defaults import policies_seed
 
 
 class Migration(migrations.Migration):
@@ -32,5 +17,5 @@ class Migration(migrations.Migration):
             name='keep_for_days',
             field=models.PositiveIntegerField(help_text='Counted from when the record was made (cases: from when they were closed).'),
         ),
-        migrations.RunPython(seed, migrations.RunPython.noop),
+        migrations.RunPython(policies_seed, migrations.RunPython.noop),
     ]
