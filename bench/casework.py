@@ -26,7 +26,7 @@ import urllib.parse
 from typing import Any
 
 from bench.data import COMMISSIONER, MEASURED_ADVOCATE, MEASURED_MANAGER, Dataset
-from bench.harness import Bench, Figure, Measurement, figure, log
+from bench.harness import Bench, Figure, Measurement, Mode, figure, log
 
 CASE_LIST = "/staff/referrals/case/"
 OVERVIEW = "/commissioning/"
@@ -64,6 +64,12 @@ def fetch(bench: Bench, path: str, cookie: str) -> tuple[int, float, int]:
     return response.status, (time.monotonic() - started) * 1000, len(body)
 
 
+def page_round_seconds(mode: Mode) -> int:
+    """Pages are measured in rounds half as long as the POST targets' (each
+    viewer and size is a target of its own; 3 s at least)."""
+    return max(3, mode.round_seconds // 2)
+
+
 def measure_page(bench: Bench, label: str, path: str, cookie: str) -> Measurement:
     """Warm up, then ``rounds`` rounds of GETs; stops the bench if the page
     does not answer 200 to this session before or after."""
@@ -71,7 +77,7 @@ def measure_page(bench: Bench, label: str, path: str, cookie: str) -> Measuremen
     if status != 200:
         raise SystemExit(f"{label}: GET {path} answered {status}, expected 200")
     mode = bench.mode
-    seconds = max(4, mode.round_seconds // 2)
+    seconds = page_round_seconds(mode)
     headers = {"Cookie": cookie}
     url = bench.server.url + path
     log(f"  warm-up {label} ({min(3, mode.warmup_seconds)} s)")
@@ -93,7 +99,7 @@ def measure_page(bench: Bench, label: str, path: str, cookie: str) -> Measuremen
 def _common(bench: Bench) -> dict[str, Any]:
     return {
         "connections": PAGE_CONNECTIONS,
-        "round_seconds": max(4, bench.mode.round_seconds // 2),
+        "round_seconds": page_round_seconds(bench.mode),
         "rounds": bench.mode.rounds,
         "server": bench.server.describe(),
         "pinning": bench.cpus.describe(),

@@ -73,7 +73,7 @@ class Mode:
 MODES = {
     "quick": Mode(
         "quick",
-        warmup_seconds=3,
+        warmup_seconds=2,
         round_seconds=5,
         rounds=2,
         reports=10_000,
@@ -267,6 +267,16 @@ class Server:
         return f"gunicorn gthread, {self.workers} workers x {self.threads} threads"
 
 
+@dataclass
+class ManageCommand:
+    process: subprocess.Popen[bytes]
+    args: tuple[str, ...]
+
+    def wait_checked(self) -> None:
+        if self.process.wait() != 0:
+            raise subprocess.CalledProcessError(self.process.returncode, ["manage.py", *self.args])
+
+
 class Stack:
     """A dedicated PostgreSQL database, a dedicated Redis database (cache and
     Celery broker) and a gunicorn serving bench.urls. Both databases are
@@ -362,8 +372,15 @@ class Stack:
             connection.close()
 
     def manage(self, *args: str) -> None:
-        subprocess.run(  # noqa: S603 (our own argument list)
-            [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env, check=True
+        self.manage_start(*args).wait_checked()
+
+    def manage_start(self, *args: str) -> ManageCommand:
+        """A management command started in the background (``wait_checked`` it)."""
+        return ManageCommand(
+            subprocess.Popen(  # noqa: S603 (our own argument list)
+                [sys.executable, "manage.py", *args], cwd=ROOT, env=self.env
+            ),
+            args,
         )
 
     # Web server -----------------------------------------------------------------

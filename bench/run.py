@@ -116,10 +116,12 @@ def main(argv: list[str] | None = None) -> int:
         log(f"bench ({mode.name}): database {stack.database_name}")
         stack.database_create()
         stack.redis_reset()
+        # Pages render {% static %} through the manifest storage (DEBUG is
+        # off); collected while the database is migrated (it needs none).
+        static = stack.manage_start("collectstatic", "--no-input", "-v", "0")
         stack.manage("migrate", "--no-input", "-v", "0")
         stack.manage("seed_demo")
-        # Pages render {% static %} through the manifest storage (DEBUG is off).
-        stack.manage("collectstatic", "--no-input", "-v", "0")
+        static.wait_checked()
         info["postgresql"] = stack.sql("SHOW server_version")[0][0]
         # Realistic data from the start (the smaller size); the groups that
         # measure at the mode's full size grow it (Dataset.ensure).
