@@ -6,7 +6,9 @@ logger is opened to DEBUG (django.request, celery, SQL included), and a
 handler on the root logger keeps every line. Then a report goes in through
 the web pages and another through the API, the reporter follows up, the
 referrals are delivered by their Celery task, a triage officer opens the
-report in the staff site, and some requests fail. The submitted name, email,
+report in the staff site, the person asks for a copy of their data (the
+export is built by its task, downloaded and recorded as sent), the daily
+retention run runs, and some requests fail. The submitted name, email,
 phone number and account must appear in no line.
 """
 
@@ -29,6 +31,11 @@ from django.test import Client
 
 from audit.roles import Role
 from hatecrime.celery import app
+from privacy.services import (
+    retention_apply,
+    subject_request_confirm_identity,
+    subject_request_create,
+)
 from referrals.models import Referral
 from reports.models import Report
 from tests.conftest import VALID_REPORT
@@ -217,6 +224,26 @@ def test_a_whole_journey_logs_nothing_the_victim_told_us(
     page = staff.get(f"/staff/reports/report/{web_report.pk}/change/")
     assert page.status_code == 200 and NAME.encode() in page.content
     assert staff.get("/staff/reports/report/999999/change/").status_code in (302, 404)
+    # The person asks for a copy of their data; the administrator prepares it
+    # (a Celery task), downloads and sends it; the daily retention run runs.
+    sam = make_staff("sam", Role.SYSTEM_ADMINISTRATOR)
+    request = subject_request_create(kind="access", requester_name=NAME, email=EMAIL, phone=PHONE)
+    subject_request_confirm_identity(request=request, how="Passport seen", acting_user=sam)
+    administrator = signed_in(sam)
+    with django_capture_on_commit_callbacks(execute=True):
+        administrator.post(
+            "/staff/privacy/subjectrequest/",
+            {"action": "prepare_export", "_selected_action": [request.pk]},
+        )
+    export = administrator.get(f"/staff/privacy/subjectrequest/{request.pk}/export/")
+    assert export.status_code == 200 and export["Content-Type"] == "application/zip"
+    with django_capture_on_commit_callbacks(execute=True):
+        administrator.post(
+            "/staff/privacy/subjectrequest/",
+            {"action": "record_sent", "_selected_action": [request.pk]},
+        )
+        retention_apply()
+
     # Someone types their address into a URL: the query string is not logged.
     assert client.get(f"/no-such-page/?email={EMAIL}").status_code == 404
 
