@@ -360,6 +360,7 @@ class Served:
     idle_kb: int
     peak_kb: int
     peak_source: str
+    cpu_seconds: float
     response: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -379,6 +380,8 @@ class Served:
             "worker_peak_rss_mb": round(self.peak_kb / 1024, 1),
             "worker_growth_mb": round(self.growth_mb, 1),
             "peak_from": self.peak_source,
+            "worker_cpu_seconds": round(self.cpu_seconds, 2),
+            "worker_cpu_ms_per_mb": round(self.cpu_seconds * 1000 / (self.size / MB), 2),
             **self.response,
         }
 
@@ -412,14 +415,18 @@ def measured(
         done.set()
         sampler.join()
     worker = max(workers, key=lambda pid: cpu_ticks(pid) - ticks[pid])
+    cpu_seconds = (cpu_ticks(worker) - ticks[worker]) / os.sysconf("SC_CLK_TCK")
     peak, source = sampled[worker], "VmRSS sampled every 20 ms"
     if hwm_reset[worker]:
         peak = max(peak, status_kb(worker, "VmHWM"))
         source = "VmHWM reset before the upload"
-    served = Served(label, payload.size, seconds, worker, idle[worker], peak, source, response)
+    served = Served(
+        label, payload.size, seconds, worker, idle[worker], peak, source, cpu_seconds, response
+    )
     log(
         f"  {label} {payload.size // MB} MB: {served.mb_per_s:.0f} MB/s, worker {worker} "
-        f"RSS {served.idle_kb / 1024:.0f} -> {served.peak_kb / 1024:.0f} MB"
+        f"RSS {served.idle_kb / 1024:.0f} -> {served.peak_kb / 1024:.0f} MB, "
+        f"worker CPU {cpu_seconds:.2f} s ({cpu_seconds * 1000 / (payload.size / MB):.1f} ms/MB)"
     )
     return served
 
