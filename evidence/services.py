@@ -278,6 +278,15 @@ def _staging_path(upload: Upload) -> Path | None:
     return Path(backend.path(_staging_name(upload)))
 
 
+def write_back_soon(fd: int, start: int, length: int) -> None:
+    """Start writing these bytes to disk now rather than at the fsync that
+    ends the request, so the disk works while the next block arrives and
+    the fsync waits only for the last one. (POSIX_FADV_DONTNEED starts the
+    write-back of dirty pages; it drops only pages already written, which
+    nobody reads during an upload.)"""
+    os.posix_fadvise(fd, start, length, os.POSIX_FADV_DONTNEED)
+
+
 def _fsync_directory(path: Path) -> None:
     """Make a new or renamed entry in ``path`` durable."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -311,8 +320,16 @@ class _StagingFile:
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
                 raise
             raise OffsetMismatch(upload.offset) from exc
-        # What another request committed before the lock was ours.
-        upload.refresh_from_db(fields=["offset", "status", "sha256_state", "kind", "content_type"])
+        # The row was read before the lock: another request may have committed
+        # a chunk since. Committed bytes are always in the file (fdatasync'd
+        # before the offset moves), and offsets only grow, so a file exactly
+        # as long as the offset read means nothing was committed since; any
+        # other length (a chunk since, or a cut-off write's leftovers) and the
+        # row is read again under the lock.
+        if os.fstat(self.fd).st_size != upload.offset:
+            upload.refresh_from_db(
+                fields=["offset", "status", "sha256_state", "kind", "content_type"]
+            )
 
     def __enter__(self) -> _StagingFile:
         return self
@@ -357,9 +374,7 @@ def _append_in_place(
                 digest.update(block)
                 written = offset + received - len(block)
                 os.pwrite(fd, block, written)
-                # Starts writing the block back now (and lets its pages go
-                # once written: nobody reads them during the upload).
-                os.posix_fadvise(fd, written, len(block), os.POSIX_FADV_DONTNEED)
+                write_back_soon(fd, written, len(block))
             if head:
                 _accept_first_bytes(upload, head, received)
                 digest.update(head)
@@ -368,6 +383,10 @@ def _append_in_place(
             # Durable before acknowledged: fdatasync writes the data and the
             # file's new size (not its timestamps, which nothing needs).
             os.fdatasync(fd)
+            # Written back now: let the chunk's pages go (while it was written
+            # they could not be), so the next chunk reuses them rather than
+            # pushing other files out of the page cache.
+            os.posix_fadvise(fd, offset, received, os.POSIX_FADV_DONTNEED)
             if offset == 0:
                 _fsync_directory(path.parent)
         except EvidenceError as exc:
@@ -391,6 +410,7 @@ def _append_in_place(
             updated_at=now,
         )
         if changed != 1:  # failed or purged meanwhile (the lock keeps chunks out)
+            os.ftruncate(fd, offset)
             upload.refresh_from_db()
             raise OffsetMismatch(upload.offset)
     upload.offset, upload.sha256_state, upload.updated_at = offset + received, digest.state(), now

@@ -264,3 +264,14 @@ def test_a_failed_upload_leaves_no_staging_file(settings: Any) -> None:
         )
     assert Upload.objects.get().status == Upload.Status.FAILED
     assert not _staging(upload).exists()
+
+
+def test_a_chunk_checked_against_a_stale_offset_never_overwrites_what_was_acknowledged() -> None:
+    data = png_bytes() + os.urandom(1000)
+    upload = services.upload_create(owner=ALICE, filename="photo.png", declared_size=len(data))
+    stale = Upload.objects.get(pk=upload.pk)  # read by a request before the next one commits
+    services.upload_append_chunk(upload=upload, offset=0, stream=io.BytesIO(data[:500]))
+    with pytest.raises(services.OffsetMismatch) as refused:
+        services.upload_append_chunk(upload=stale, offset=0, stream=io.BytesIO(b"\0" * 500))
+    assert refused.value.current == 500
+    assert _staging(upload).read_bytes() == data[:500]
