@@ -342,6 +342,16 @@ def cpu_ticks(pid: int) -> int:
     return int(fields[11]) + int(fields[12])  # utime + stime
 
 
+def run_queue_seconds(pid: int) -> float:
+    """Time the process's threads spent runnable but waiting for a CPU
+    (/proc/PID/schedstat, main thread): other work on the same core."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            total += int((task / "schedstat").read_text().split()[1])
+    return total / 1e9
+
+
 def reset_peak(pid: int) -> bool:
     """Reset VmHWM to the current RSS (Linux >= 4.0); False where not allowed."""
     try:
@@ -361,6 +371,8 @@ class Served:
     peak_kb: int
     peak_source: str
     cpu_seconds: float
+    waited_seconds: float
+    client_waited_seconds: float
     response: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -382,6 +394,10 @@ class Served:
             "peak_from": self.peak_source,
             "worker_cpu_seconds": round(self.cpu_seconds, 2),
             "worker_cpu_ms_per_mb": round(self.cpu_seconds * 1000 / (self.size / MB), 2),
+            # Runnable but not running: the share of the figure lost to other
+            # work on the same cores (the machine may be shared).
+            "worker_run_queue_seconds": round(self.waited_seconds, 3),
+            "client_run_queue_seconds": round(self.client_waited_seconds, 3),
             **self.response,
         }
 
@@ -396,6 +412,8 @@ def measured(
     idle = {pid: status_kb(pid, "VmRSS") for pid in workers}
     hwm_reset = {pid: reset_peak(pid) for pid in workers}
     ticks = {pid: cpu_ticks(pid) for pid in workers}
+    waits = {pid: run_queue_seconds(pid) for pid in workers}
+    client_wait = run_queue_seconds(os.getpid())
     sampled = dict(idle)
     done = threading.Event()
 
@@ -416,17 +434,30 @@ def measured(
         sampler.join()
     worker = max(workers, key=lambda pid: cpu_ticks(pid) - ticks[pid])
     cpu_seconds = (cpu_ticks(worker) - ticks[worker]) / os.sysconf("SC_CLK_TCK")
+    waited = run_queue_seconds(worker) - waits[worker]
+    client_waited = run_queue_seconds(os.getpid()) - client_wait
     peak, source = sampled[worker], "VmRSS sampled every 20 ms"
     if hwm_reset[worker]:
         peak = max(peak, status_kb(worker, "VmHWM"))
         source = "VmHWM reset before the upload"
     served = Served(
-        label, payload.size, seconds, worker, idle[worker], peak, source, cpu_seconds, response
+        label,
+        payload.size,
+        seconds,
+        worker,
+        idle[worker],
+        peak,
+        source,
+        cpu_seconds,
+        waited,
+        client_waited,
+        response,
     )
     log(
         f"  {label} {payload.size // MB} MB: {served.mb_per_s:.0f} MB/s, worker {worker} "
         f"RSS {served.idle_kb / 1024:.0f} -> {served.peak_kb / 1024:.0f} MB, "
-        f"worker CPU {cpu_seconds:.2f} s ({cpu_seconds * 1000 / (payload.size / MB):.1f} ms/MB)"
+        f"worker CPU {cpu_seconds:.2f} s ({cpu_seconds * 1000 / (payload.size / MB):.1f} ms/MB), "
+        f"waiting for a CPU: worker {waited:.2f} s, client {client_waited:.2f} s"
     )
     return served
 
