@@ -60,6 +60,7 @@ SIZES = {"full": (1024 * MB, 100 * MB), "quick": (100 * MB, 20 * MB)}
 WARMUP_BYTES = 2 * MB
 WARMUPS = 3  # per path, so each worker has run both paths before it is measured
 SEND_BLOCK = MB
+DISK_RUNS = 3  # the disk baseline is the best of this many writes
 SAMPLE_SECONDS = 0.02
 
 THROUGHPUT_GOAL = 0.5  # at least this share of the fsync'd disk write
@@ -501,11 +502,17 @@ def uploads(bench: Bench) -> list[Figure]:
             chunked(warm)
             multipart(warm)
         # One at a time, each from a quiet start; the disk baseline first.
-        disk = {}
+        # The best of DISK_RUNS writes: on a shared machine one write can be
+        # slowed by other work, and a slow baseline would flatter the ratio.
+        disk, disk_runs = {}, {}
         for size in (large, small):
-            seconds = disk_write_seconds(storage_dir / "bench-disk-baseline", payloads[size])
-            disk[size] = size / MB / seconds
-            log(f"  disk write {size // MB} MB, fsync'd: {disk[size]:.0f} MB/s")
+            disk_runs[size] = [
+                size / MB / disk_write_seconds(storage_dir / "bench-disk-baseline", payloads[size])
+                for _ in range(DISK_RUNS)
+            ]
+            disk[size] = max(disk_runs[size])
+            runs = ", ".join(f"{rate:.0f}" for rate in disk_runs[size])
+            log(f"  disk write {size // MB} MB, fsync'd: {disk[size]:.0f} MB/s (best of {runs})")
         results = {
             (label, size): measured(bench, label, payloads[size], upload)
             for size in (large, small)
@@ -528,8 +535,14 @@ def uploads(bench: Bench) -> list[Figure]:
         "mb": "1,048,576 bytes",
         "sizes_mb": [large // MB, small // MB],
         "quick_mode_sizes": bench.mode.name == "quick",
-        "baseline": "the same bytes written to the storage's filesystem and fsync'd",
+        "baseline": (
+            f"the same bytes written to the storage's filesystem and fsync'd, "
+            f"the best of {DISK_RUNS} writes"
+        ),
         "disk_mb_per_s": {str(size // MB): round(rate, 1) for size, rate in disk.items()},
+        "disk_runs_mb_per_s": {
+            str(size // MB): [round(rate, 1) for rate in rates] for size, rates in disk_runs.items()
+        },
         "stored_files_after_uploads": stored,
         "bytes_left_after_cleanup": left,
         "server": bench.server.describe(),
