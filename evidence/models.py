@@ -37,6 +37,10 @@ class Upload(models.Model):
     filename = models.CharField(max_length=255, blank=True)
     declared_size = models.BigIntegerField(null=True, blank=True)
     offset = models.BigIntegerField(default=0)
+    # The SHA-256 of the first ``offset`` bytes, as OpenSSL's saved context
+    # (evidence.resumable): each chunk carries the hash on, and finishing
+    # needs no second pass over the bytes. Empty before the first chunk.
+    sha256_state = models.BinaryField(default=b"", editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices, blank=True)
     content_type = models.CharField(max_length=100, blank=True)
     is_statement = models.BooleanField(default=False)

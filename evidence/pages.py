@@ -72,6 +72,11 @@ class HashingTemporaryFileUploadHandler(TemporaryFileUploadHandler):
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
         self.digest.update(raw_data)
         self.hashed.write(raw_data)
+        if len(raw_data) >= services.BLOCK:
+            # The file is made durable before it is accepted: its blocks are
+            # written back as they arrive, not all at that fsync.
+            self.hashed.flush()
+            services.write_back_soon(self.hashed.fileno(), start, len(raw_data))
         return None
 
     def file_complete(self, file_size: int) -> HashedTemporaryUploadedFile:

@@ -7,23 +7,37 @@ The chunked upload protocol (web and API share it):
 2. ``upload_append_chunk`` takes the bytes at ``offset``; the offset must be
    exactly the number of bytes received so far (a repeated or out-of-order
    chunk is refused with the current offset, so a client that lost a
-   response asks for the offset and resumes). Each chunk is read in small
-   blocks and stored as its own object: memory stays flat whatever the file
-   size. The first chunk decides the kind by content, and every chunk is
-   checked against that kind's size limit before it is stored.
+   response asks for the offset and resumes). The body is read in 1 MiB
+   blocks and never held whole: memory stays flat whatever the chunk or
+   file size. The first chunk decides the kind by content, and every block
+   is checked against that kind's size limit before it is stored. The
+   SHA-256 is carried on block by block and its state saved with the offset
+   (evidence.resumable), so no byte is hashed twice.
+   On local storage every chunk is written in place into one staging file
+   per upload, under an exclusive lock on that file (a second request for
+   the same upload meanwhile is refused with the offset), and made durable
+   (fdatasync) before the offset that acknowledges it is committed: an
+   acknowledged chunk survives a crash, and bytes past the committed offset
+   are never counted. On object storage (S3), where an object cannot be
+   appended to, each chunk is stored as its own object (an ``UploadPart``).
    A whole file that is already on the server (a plain form upload, hashed
-   while it arrived) skips the parts: ``upload_complete_file``.
-3. ``upload_finish`` streams the parts, in order, into one immutable
-   original, hashing as it goes, and makes an ``EvidenceItem``; processing
-   (virus scan, checks, derivatives) is queued after commit.
+   while it arrived) skips the chunks: ``upload_complete_file``.
+3. ``upload_finish`` makes the received bytes one immutable original and an
+   ``EvidenceItem``: on local storage the staging file is hard-linked to the
+   original's name (no byte is copied or read again), on object storage the
+   parts are streamed, in order, into one object. Processing (virus scan,
+   checks, derivatives) is queued after commit.
 4. ``evidence_claim`` attaches the owner's items to a report, inside
    ``report_submit``'s transaction.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import logging
+import os
 import secrets
 import tempfile
 import uuid
@@ -38,13 +52,13 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.core import signing
 from django.core.files import File
 from django.core.files.base import ContentFile
-from django.core.files.storage import Storage, storages
+from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.db import transaction
 from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from evidence import clamav, kinds, media
+from evidence import clamav, kinds, media, resumable
 from evidence.models import CustodyEvent, Derivative, EvidenceItem, Kind, Upload, UploadPart
 from evidence.signals import evidence_cleared
 
@@ -163,8 +177,31 @@ def upload_fail(*, upload: Upload, code: str) -> None:
     )
     upload.parts.all().delete()
     upload.status, upload.error = Upload.Status.FAILED, code
-    for name in names:
-        storage().delete(name)
+    _delete_names([*names, *_staging_names(upload)])
+
+
+def _staging_names(upload: Upload) -> list[str]:
+    """The staging file's name where storage is local (it may not exist)."""
+    return [_staging_name(upload)] if _staging_path(upload) is not None else []
+
+
+def _check_limits(
+    received: int, *, limit: int, already: int, kind_limit: int, declared: int | None
+) -> None:
+    """Checked after every block read, so nothing over a limit is stored."""
+    if received > limit:
+        raise EvidenceError(
+            "chunk_too_large",
+            _("Send the file in parts of at most %(size)s bytes.") % {"size": limit},
+            status=413,
+        )
+    if already + received > kind_limit:
+        raise EvidenceError("too_large", "", status=413)
+    if declared is not None and already + received > declared:
+        raise EvidenceError(
+            "size_mismatch",
+            _("More of the file arrived than the size given when it was started."),
+        )
 
 
 def _receive(
@@ -176,25 +213,27 @@ def _receive(
     try:
         while block := stream.read(BLOCK):
             received += len(block)
-            if received > limit:
-                raise EvidenceError(
-                    "chunk_too_large",
-                    _("Send the file in parts of at most %(size)s bytes.") % {"size": limit},
-                    status=413,
-                )
-            if already + received > kind_limit:
-                raise EvidenceError("too_large", "", status=413)
-            if declared is not None and already + received > declared:
-                raise EvidenceError(
-                    "size_mismatch",
-                    _("More of the file arrived than the size given when it was started."),
-                )
+            _check_limits(
+                received, limit=limit, already=already, kind_limit=kind_limit, declared=declared
+            )
             spool.write(block)
     except BaseException:
         spool.close()
         raise
     spool.seek(0)
     return spool, received
+
+
+def _check_arrived(received: int, expected_length: int | None, offset: int) -> None:
+    """A chunk cut short (the connection dropped) is not counted at all."""
+    if received == 0:
+        raise EvidenceError("empty_chunk", _("No bytes were sent."))
+    if expected_length is not None and received != expected_length:
+        raise EvidenceError(
+            "incomplete_chunk",
+            _("Only part of this chunk arrived. Continue from byte %(offset)s.")
+            % {"offset": offset},
+        )
 
 
 def _check_receiving(upload: Upload, offset: int) -> None:
@@ -224,6 +263,196 @@ def _accept_first_bytes(upload: Upload, head: bytes, size: int) -> None:
     upload.kind, upload.content_type = kind, content_type
 
 
+# --- Chunks on local storage: one staging file per upload ---------------------
+
+
+def _staging_name(upload: Upload) -> str:
+    return f"evidence/staging/{upload.pk}"
+
+
+def _staging_path(upload: Upload) -> Path | None:
+    """Where a local storage keeps the upload's bytes; None on object storage."""
+    backend = storage()
+    if not isinstance(backend, FileSystemStorage):
+        return None
+    return Path(backend.path(_staging_name(upload)))
+
+
+# How far behind the newest block write_back_soon looks for pages that have
+# been written back since and can go: a few blocks, which the disk writes
+# in a few ms, while the next blocks arrive.
+WRITE_BACK_LAG = 4 * BLOCK
+
+
+def write_back_soon(fd: int, start: int, length: int) -> None:
+    """Start writing these bytes to disk now rather than at the fsync that
+    ends the request, so the disk works while the next block arrives and
+    the fsync waits only for the last one; and let the pages of the blocks
+    just before go once they are written, so a 2 GB upload neither fills
+    the page cache nor pushes other files out of it (nobody reads an upload
+    while it arrives). POSIX_FADV_DONTNEED does both: it starts the
+    write-back of dirty pages and drops only pages already written."""
+    behind = max(0, start - WRITE_BACK_LAG)
+    os.posix_fadvise(fd, behind, start + length - behind, os.POSIX_FADV_DONTNEED)
+
+
+def _fsync_directory(path: Path) -> None:
+    """Make a new or renamed entry in ``path`` durable."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _StagingFile:
+    """The upload's staging file, opened and locked exclusively for as long
+    as one request writes to it or finishes it. Another request for the
+    same upload meanwhile gets 409 with the offset instead of waiting."""
+
+    def __init__(self, upload: Upload, path: Path, *, create: bool) -> None:
+        self.upload, self.path = upload, path
+        flags = os.O_RDWR | os.O_CLOEXEC | (os.O_CREAT if create else 0)
+        try:
+            self.fd = os.open(path, flags, 0o600)
+        except FileNotFoundError as exc:
+            if not create:
+                raise EvidenceError(
+                    "incomplete", _("Part of the file is missing."), status=409
+                ) from exc
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.fd = os.open(path, flags, 0o600)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(self.fd)
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                raise
+            raise OffsetMismatch(upload.offset) from exc
+        # The row was read before the lock: another request may have committed
+        # a chunk since. Committed bytes are always in the file (fdatasync'd
+        # before the offset moves), and offsets only grow, so a file exactly
+        # as long as the offset read means nothing was committed since; any
+        # other length (a chunk since, or a cut-off write's leftovers) and the
+        # row is read again under the lock.
+        if os.fstat(self.fd).st_size != upload.offset:
+            upload.refresh_from_db(
+                fields=["offset", "status", "sha256_state", "kind", "content_type"]
+            )
+
+    def __enter__(self) -> _StagingFile:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        os.close(self.fd)  # releases the lock
+
+
+def _append_in_place(
+    *, upload: Upload, offset: int, stream: IO[bytes], expected_length: int | None, path: Path
+) -> Upload:
+    """One chunk written at ``offset`` of the staging file, block by block:
+    each block is checked against the limits, hashed and written, and its
+    write-back started at once so the chunk's closing fdatasync waits only
+    for the last block. The offset and the hash state are committed only
+    after that fdatasync; on any failure the file is cut back to the offset
+    and nothing is counted."""
+    with _StagingFile(upload, path, create=True) as staging:
+        _check_receiving(upload, offset)
+        fd = staging.fd
+        state = bytes(upload.sha256_state)
+        digest = resumable.Sha256(state if offset and state else None)
+        limits = {
+            "limit": settings.EVIDENCE_CHUNK_MAX_BYTES,
+            "already": offset,
+            "kind_limit": max_bytes(upload.kind or None),
+            "declared": upload.declared_size,
+        }
+        received = 0
+        head = b"" if offset == 0 else None  # the first bytes, until the kind is known
+        try:
+            while block := stream.read(BLOCK):
+                received += len(block)
+                _check_limits(received, **limits)  # type: ignore[arg-type]
+                if head is not None:
+                    head += block
+                    if len(head) < kinds.SNIFF_BYTES:
+                        continue
+                    block, head = head, None
+                    _accept_first_bytes(upload, block, received)
+                    limits["kind_limit"] = max_bytes(upload.kind)
+                digest.update(block)
+                written = offset + received - len(block)
+                os.pwrite(fd, block, written)
+                write_back_soon(fd, written, len(block))
+            if head:
+                _accept_first_bytes(upload, head, received)
+                digest.update(head)
+                os.pwrite(fd, head, offset)
+            _check_arrived(received, expected_length, offset)
+            # Durable before acknowledged: fdatasync writes the data and the
+            # file's new size (not its timestamps, which nothing needs).
+            os.fdatasync(fd)
+            # Written back now: let the chunk's pages go (while it was written
+            # they could not be), so the next chunk reuses them rather than
+            # pushing other files out of the page cache.
+            os.posix_fadvise(fd, offset, received, os.POSIX_FADV_DONTNEED)
+            if offset == 0:
+                _fsync_directory(path.parent)
+        except EvidenceError as exc:
+            os.ftruncate(fd, offset)
+            if exc.code in ("too_large", "size_mismatch") and upload.status != Upload.Status.FAILED:
+                upload_fail(upload=upload, code=exc.code)
+            if exc.code == "too_large" and not exc.message:
+                raise too_large_error(upload.kind or None) from exc
+            raise
+        except BaseException:
+            os.ftruncate(fd, offset)
+            raise
+        now = timezone.now()
+        changed = Upload.objects.filter(
+            pk=upload.pk, offset=offset, status=Upload.Status.RECEIVING
+        ).update(
+            offset=offset + received,
+            sha256_state=digest.state(),
+            kind=upload.kind,
+            content_type=upload.content_type,
+            updated_at=now,
+        )
+        if changed != 1:  # failed or purged meanwhile (the lock keeps chunks out)
+            os.ftruncate(fd, offset)
+            upload.refresh_from_db()
+            raise OffsetMismatch(upload.offset)
+    upload.offset, upload.sha256_state, upload.updated_at = offset + received, digest.state(), now
+    return upload
+
+
+def _finish_in_place(*, upload: Upload, path: Path) -> EvidenceItem:
+    """The staging file becomes the original under its own name: a hard
+    link, then the staging name is removed after commit. No byte is read
+    or copied; the hash was carried on while the chunks arrived."""
+    with _StagingFile(upload, path, create=False) as staging:
+        _check_finishable(upload)
+        if os.fstat(staging.fd).st_size != upload.offset:
+            # Bytes past the committed offset (a chunk cut off by a crash).
+            os.ftruncate(staging.fd, upload.offset)
+            os.fdatasync(staging.fd)
+        sha256 = resumable.Sha256(bytes(upload.sha256_state)).hexdigest()
+        item_id = uuid.uuid4()
+        name = f"evidence/originals/{item_id}"
+        original = Path(storage().path(name))
+        original.parent.mkdir(parents=True, exist_ok=True)
+        os.link(path, original)
+        _fsync_directory(original.parent)
+        return _item_create(
+            upload,
+            item_id=item_id,
+            name=name,
+            size=upload.offset,
+            sha256=sha256,
+            part_names=[_staging_name(upload)],
+        )
+
+
 def upload_append_chunk(
     *, upload: Upload, offset: int, stream: IO[bytes], expected_length: int | None = None
 ) -> Upload:
@@ -233,6 +462,15 @@ def upload_append_chunk(
     arrives short, because the connection dropped, is discarded whole: the
     client asks for the offset and sends it again.
     """
+    staging = _staging_path(upload)
+    if staging is not None:
+        return _append_in_place(
+            upload=upload,
+            offset=offset,
+            stream=stream,
+            expected_length=expected_length,
+            path=staging,
+        )
     _check_receiving(upload, offset)
     try:
         spool, received = _receive(
@@ -249,14 +487,7 @@ def upload_append_chunk(
             raise too_large_error(upload.kind or None) from exc
         raise
     with spool:
-        if received == 0:
-            raise EvidenceError("empty_chunk", _("No bytes were sent."))
-        if expected_length is not None and received != expected_length:
-            raise EvidenceError(
-                "incomplete_chunk",
-                _("Only part of this chunk arrived. Continue from byte %(offset)s.")
-                % {"offset": offset},
-            )
+        _check_arrived(received, expected_length, offset)
         if offset == 0:
             _accept_first_bytes(upload, spool.read(kinds.SNIFF_BYTES), received)
             spool.seek(0)
@@ -375,7 +606,7 @@ def _iter_many(names: Iterable[str]) -> Iterator[bytes]:
         yield from iter_stored(name)
 
 
-def upload_finish(*, upload: Upload) -> EvidenceItem:
+def _check_finishable(upload: Upload) -> None:
     if upload.status != Upload.Status.RECEIVING:
         raise EvidenceError("not_receiving", _("This upload has already finished."), status=409)
     if upload.offset == 0:
@@ -387,6 +618,14 @@ def upload_finish(*, upload: Upload) -> EvidenceItem:
             % {"offset": upload.offset},
             status=409,
         )
+
+
+def upload_finish(*, upload: Upload) -> EvidenceItem:
+    staging = _staging_path(upload)
+    if staging is not None:
+        _check_finishable(upload)  # before touching the file: empty, incomplete
+        return _finish_in_place(upload=upload, path=staging)
+    _check_finishable(upload)
     parts = list(upload.parts.order_by("offset"))
     expected = 0
     for part in parts:
@@ -431,8 +670,15 @@ def upload_complete_file(*, upload: Upload, file: File, sha256: str | None = Non
     file.seek(0)
     _accept_first_bytes(upload, file.read(kinds.SNIFF_BYTES), size)
     file.seek(0)
+    local = isinstance(storage(), FileSystemStorage)
+    if local:
+        # Durable before acknowledged, as a chunk is: the bytes now, the
+        # name once the file is moved into place.
+        os.fdatasync(file.fileno())
     item_id = uuid.uuid4()
     name = storage().save(f"evidence/originals/{item_id}", file)
+    if local:
+        _fsync_directory(Path(storage().path(name)).parent)
     return _item_create(upload, item_id=item_id, name=name, size=size, sha256=sha256)
 
 
@@ -710,7 +956,7 @@ def evidence_purge_unclaimed(*, now: Any = None) -> int:
         _item_delete(item)
         count += 1
     for upload in Upload.objects.filter(updated_at__lt=cutoff).iterator():
-        names = list(upload.parts.values_list("storage_name", flat=True))
+        names = [*upload.parts.values_list("storage_name", flat=True), *_staging_names(upload)]
         upload.delete()
         _delete_names(names)
         count += 1

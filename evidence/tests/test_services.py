@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,8 @@ def test_unclaimed_uploads_are_purged_after_a_day() -> None:
     fresh = upload_bytes(png_bytes())
     stale = services.upload_create(owner=ALICE, filename="half.png")
     stale = services.upload_append_chunk(upload=stale, offset=0, stream=io.BytesIO(png_bytes()))
-    part_name = stale.parts.get().storage_name
+    part_name = f"evidence/staging/{stale.pk}"  # local storage: one staging file
+    assert storages["default"].exists(part_name)
     Upload.objects.filter(pk=stale.pk).update(updated_at=timezone.now() - timedelta(days=2))
 
     services.evidence_purge_unclaimed()
@@ -182,3 +184,94 @@ def test_memory_stays_flat_while_a_large_file_is_sent_and_finished(settings: Any
         tracemalloc.stop()
     assert item.size == size
     assert peak < 4 * 1024 * 1024, peak
+
+
+def _staging(upload: Upload) -> Path:
+    return Path(storages["default"].path(f"evidence/staging/{upload.pk}"))
+
+
+def test_chunks_go_into_one_staging_file_that_becomes_the_original_uncopied(
+    settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.EVIDENCE_CHUNK_MAX_BYTES = 1024
+    data = jpeg_with_location((400, 300))
+    upload = services.upload_create(owner=ALICE, filename="photo.jpg", declared_size=len(data))
+    upload = services.upload_append_file(upload=upload, stream=io.BytesIO(data))
+    staging = _staging(upload)
+    assert staging.read_bytes() == data
+    assert not upload.parts.exists()
+    # The hash so far is saved with the offset: finishing reads nothing.
+    assert len(bytes(Upload.objects.get().sha256_state)) == 112
+    inode = staging.stat().st_ino
+    with django_capture_on_commit_callbacks(execute=True):
+        item = services.upload_finish(upload=upload)
+    original = Path(storages["default"].path(item.storage_name))
+    assert original.stat().st_ino == inode  # the same file under the original's name
+    assert not staging.exists()
+    assert item.sha256 == hashlib.sha256(data).hexdigest()
+    assert original.read_bytes() == data
+
+
+def test_a_chunk_while_another_request_writes_the_same_upload_is_refused() -> None:
+    import fcntl
+
+    data = png_bytes() + os.urandom(1000)
+    upload = services.upload_create(owner=ALICE, filename="photo.png", declared_size=len(data))
+    upload = services.upload_append_chunk(upload=upload, offset=0, stream=io.BytesIO(data[:100]))
+    with _staging(upload).open("rb") as other:
+        fcntl.flock(other, fcntl.LOCK_EX)  # as a request writing a chunk holds it
+        with pytest.raises(services.OffsetMismatch) as refused:
+            services.upload_append_chunk(upload=upload, offset=100, stream=io.BytesIO(data[100:]))
+        assert refused.value.current == 100
+    upload = services.upload_append_chunk(upload=upload, offset=100, stream=io.BytesIO(data[100:]))
+    with _staging(upload).open("rb") as other:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        with pytest.raises(services.OffsetMismatch):
+            services.upload_finish(upload=upload)
+    assert services.upload_finish(upload=upload).sha256 == hashlib.sha256(data).hexdigest()
+
+
+def test_a_chunk_cut_short_leaves_neither_bytes_nor_hash_behind() -> None:
+    data = png_bytes() + os.urandom(5000)
+    upload = services.upload_create(owner=ALICE, filename="photo.png", declared_size=len(data))
+    upload = services.upload_append_chunk(upload=upload, offset=0, stream=io.BytesIO(data[:1000]))
+    with pytest.raises(services.EvidenceError, match="Continue from byte 1000"):
+        services.upload_append_chunk(
+            upload=upload,
+            offset=1000,
+            stream=io.BytesIO(b"\xff" * 700),  # the connection dropped: wrong bytes, short
+            expected_length=4000,
+        )
+    assert _staging(upload).stat().st_size == 1000
+    assert Upload.objects.get().offset == 1000
+    upload = services.upload_append_chunk(
+        upload=upload, offset=1000, stream=io.BytesIO(data[1000:])
+    )
+    item = services.upload_finish(upload=upload)
+    assert item.sha256 == hashlib.sha256(data).hexdigest()
+    with storages["default"].open(item.storage_name) as stored:
+        assert stored.read() == data
+
+
+def test_a_failed_upload_leaves_no_staging_file(settings: Any) -> None:
+    settings.EVIDENCE_MAX_BYTES = {**settings.EVIDENCE_MAX_BYTES, "image": 2000}
+    upload = services.upload_create(owner=ALICE, filename="photo.png")
+    upload = services.upload_append_chunk(upload=upload, offset=0, stream=io.BytesIO(png_bytes()))
+    assert _staging(upload).exists()
+    with pytest.raises(services.EvidenceError, match="too big"):
+        services.upload_append_chunk(
+            upload=upload, offset=upload.offset, stream=io.BytesIO(b"\0" * 3000)
+        )
+    assert Upload.objects.get().status == Upload.Status.FAILED
+    assert not _staging(upload).exists()
+
+
+def test_a_chunk_checked_against_a_stale_offset_never_overwrites_what_was_acknowledged() -> None:
+    data = png_bytes() + os.urandom(1000)
+    upload = services.upload_create(owner=ALICE, filename="photo.png", declared_size=len(data))
+    stale = Upload.objects.get(pk=upload.pk)  # read by a request before the next one commits
+    services.upload_append_chunk(upload=upload, offset=0, stream=io.BytesIO(data[:500]))
+    with pytest.raises(services.OffsetMismatch) as refused:
+        services.upload_append_chunk(upload=stale, offset=0, stream=io.BytesIO(b"\0" * 500))
+    assert refused.value.current == 500
+    assert _staging(upload).read_bytes() == data[:500]
