@@ -649,43 +649,44 @@ def membership_remove(*, membership: StaffMembership, acting_user: User | None) 
 
 
 def report_repeat_victims_link(*, report: Report) -> list[RepeatVictimLink]:
-    """Link a new report to earlier ones whose contact details match.
+    """Link a report just submitted to earlier ones whose contact details match.
 
     Matching is by the keyed blind indexes only: the plaintext contact
     details are never compared or decrypted here.
     """
-    if not (report.contact_email_index or report.contact_phone_index):
-        return []
-    now = timezone.now()
-    links = []
     # The latest earlier report per matching identifier, not every earlier
     # one: the links form a chain back through a repeat victim's history, and
-    # a new report costs the same however many came before.
+    # a new report costs the same however many came before (each lookup reads
+    # the first entry of an index on the hash and the submission time).
     before = Report.objects.exclude(pk=report.pk).filter(submitted_at__lte=report.submitted_at)
-    candidates = {}
-    for field in ("contact_email_index", "contact_phone_index"):
-        value = getattr(report, field)
-        if value:
-            latest = (
-                before.filter(**{field: value})
-                .order_by("-submitted_at", "-pk")
-                .values_list("pk", "contact_email_index", "contact_phone_index")
-                .first()
-            )
-            if latest is not None:
-                candidates[latest[0]] = latest
-    earlier = list(candidates.values())
-    for pk, email_index, phone_index in earlier:
+    lookups = [
+        before.filter(**{field: value})
+        .order_by("-submitted_at", "-pk")
+        .values_list("pk", "contact_email_index", "contact_phone_index")[:1]
+        for field in ("contact_email_index", "contact_phone_index")
+        if (value := getattr(report, field))
+    ]
+    if not lookups:
+        return []
+    # Both lookups in one statement.
+    first, *others = lookups
+    rows = first.union(*others, all=True) if others else first
+    earlier = {pk: (email_index, phone_index) for pk, email_index, phone_index in rows}
+    now = timezone.now()
+    links = []
+    for pk, (email_index, phone_index) in earlier.items():
         matched_on = []
         if report.contact_email_index and email_index == report.contact_email_index:
             matched_on.append("email")
         if report.contact_phone_index and phone_index == report.contact_phone_index:
             matched_on.append("phone")
-        link, _created = RepeatVictimLink.objects.get_or_create(
-            earlier_id=pk, later=report, defaults={"matched_on": matched_on, "found_at": now}
+        links.append(
+            RepeatVictimLink(earlier_id=pk, later=report, matched_on=matched_on, found_at=now)
         )
-        links.append(link)
-    return links
+    # The report is new (this runs in report_submit's transaction), so none
+    # of its links can exist yet: one INSERT, nothing read first. A second
+    # call for the same report fails on repeat_victim_link_once.
+    return RepeatVictimLink.objects.bulk_create(links)
 
 
 def on_report_submitted(sender: type[Report], *, report: Report, **kwargs: Any) -> None:
