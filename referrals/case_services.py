@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -648,44 +649,84 @@ def membership_remove(*, membership: StaffMembership, acting_user: User | None) 
 # --- Repeat victims ------------------------------------------------------------------------------
 
 
+# The latest earlier report per matching identifier, not every earlier one:
+# the links form a chain back through a repeat victim's history, and a new
+# report costs the same however many came before (each lookup reads the first
+# entry of an index on the hash and the submission time). UNION (not ALL)
+# makes a report matching both ways one link, matched on both. Written as SQL
+# (for PostgreSQL and the embedded SQLite alike) because it runs in every
+# submission's transaction: the ORM spent 0.8 ms of CPU building and
+# compiling the lookup and the link's INSERT, ten times what executing this
+# one statement costs.
+_REPEAT_LINK_SQL = """
+INSERT INTO {link} (earlier_id, later_id, matched_on, found_at)
+SELECT latest.id, %(later)s, {matched_on}, %(now)s
+FROM ({latest_by_email} UNION {latest_by_phone}) AS latest
+ORDER BY latest.id
+RETURNING id, earlier_id, matched_on
+"""
+_LATEST_BY = """
+    SELECT * FROM (
+        SELECT id, contact_email_index, contact_phone_index FROM {report}
+        WHERE contact_{kind}_index = %({kind})s AND %({kind})s <> ''
+            AND submitted_at <= %(submitted_at)s AND id <> %(later)s
+        ORDER BY submitted_at DESC, id DESC LIMIT 1
+    ) AS by_{kind}
+"""
+# What matched, as the JSON text JSONField stores (jsonb on PostgreSQL).
+_MATCHED_ON = """CASE
+    WHEN latest.contact_email_index = %(email)s AND latest.contact_phone_index = %(phone)s
+        THEN '["email", "phone"]'
+    WHEN latest.contact_email_index = %(email)s THEN '["email"]'
+    ELSE '["phone"]' END"""
+
+
 def report_repeat_victims_link(*, report: Report) -> list[RepeatVictimLink]:
-    """Link a new report to earlier ones whose contact details match.
+    """Link a report just submitted to earlier ones whose contact details match.
 
     Matching is by the keyed blind indexes only: the plaintext contact
-    details are never compared or decrypted here.
+    details are never compared or decrypted here. The report is new (this
+    runs in report_submit's transaction), so none of its links exist yet: a
+    second call for the same report fails on repeat_victim_link_once.
     """
     if not (report.contact_email_index or report.contact_phone_index):
         return []
     now = timezone.now()
-    links = []
-    # The latest earlier report per matching identifier, not every earlier
-    # one: the links form a chain back through a repeat victim's history, and
-    # a new report costs the same however many came before.
-    before = Report.objects.exclude(pk=report.pk).filter(submitted_at__lte=report.submitted_at)
-    candidates = {}
-    for field in ("contact_email_index", "contact_phone_index"):
-        value = getattr(report, field)
-        if value:
-            latest = (
-                before.filter(**{field: value})
-                .order_by("-submitted_at", "-pk")
-                .values_list("pk", "contact_email_index", "contact_phone_index")
-                .first()
-            )
-            if latest is not None:
-                candidates[latest[0]] = latest
-    earlier = list(candidates.values())
-    for pk, email_index, phone_index in earlier:
-        matched_on = []
-        if report.contact_email_index and email_index == report.contact_email_index:
-            matched_on.append("email")
-        if report.contact_phone_index and phone_index == report.contact_phone_index:
-            matched_on.append("phone")
-        link, _created = RepeatVictimLink.objects.get_or_create(
-            earlier_id=pk, later=report, defaults={"matched_on": matched_on, "found_at": now}
+    ops = connection.ops
+    matched_on_sql = _MATCHED_ON
+    if connection.vendor == "postgresql":
+        matched_on_sql = f"CAST({matched_on_sql} AS jsonb)"
+    report_table = ops.quote_name(Report._meta.db_table)
+    sql = _REPEAT_LINK_SQL.format(
+        link=ops.quote_name(RepeatVictimLink._meta.db_table),
+        matched_on=matched_on_sql,
+        latest_by_email=_LATEST_BY.format(report=report_table, kind="email"),
+        latest_by_phone=_LATEST_BY.format(report=report_table, kind="phone"),
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql,
+            {
+                "later": report.pk,
+                "email": report.contact_email_index,
+                "phone": report.contact_phone_index,
+                "submitted_at": ops.adapt_datetimefield_value(report.submitted_at),
+                "now": ops.adapt_datetimefield_value(now),
+            },
         )
-        links.append(link)
-    return links
+        rows = cursor.fetchall()
+    return [
+        RepeatVictimLink(
+            pk=pk,
+            earlier_id=earlier_id,
+            later=report,
+            # Read back as JSON text on both databases (Django parses jsonb
+            # itself, in JSONField).
+            matched_on=json.loads(matched_on) if isinstance(matched_on, str) else matched_on,
+            found_at=now,
+        )
+        for pk, earlier_id, matched_on in rows
+    ]
 
 
 def on_report_submitted(sender: type[Report], *, report: Report, **kwargs: Any) -> None:

@@ -212,9 +212,10 @@ class Report(models.Model):
     needs_interpreter = models.BooleanField(default=False)
     needs_bsl = models.BooleanField(default=False)
     accessibility_needs = EncryptedTextField(blank=True)
-    # Keyed hashes of the normalised contact details, to spot a repeat victim.
-    contact_email_index = models.CharField(max_length=64, blank=True, db_index=True)
-    contact_phone_index = models.CharField(max_length=64, blank=True, db_index=True)
+    # Keyed hashes of the normalised contact details, to spot a repeat victim
+    # (indexed with the submission time: see Meta.indexes).
+    contact_email_index = models.CharField(max_length=64, blank=True)
+    contact_phone_index = models.CharField(max_length=64, blank=True)
 
     # Set when the retention job (or an erasure request) removed everything
     # that identifies anyone; the figures (strands, area, dates) remain.
@@ -233,7 +234,22 @@ class Report(models.Model):
 
     class Meta:
         ordering = ["-submitted_at"]
-        indexes = [models.Index(fields=["status", "-submitted_at"])]
+        indexes = [
+            models.Index(fields=["status", "-submitted_at"]),
+            # A new report is linked to the latest earlier report with the
+            # same contact (referrals.case_services.report_repeat_victims_link):
+            # one index entry, however many reports the person made before.
+            # On the hash alone, the database read every earlier report of
+            # that person to find the latest, on every submission.
+            models.Index(
+                fields=["contact_email_index", "-submitted_at", "-id"],
+                name="report_email_latest_idx",
+            ),
+            models.Index(
+                fields=["contact_phone_index", "-submitted_at", "-id"],
+                name="report_phone_latest_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.reference

@@ -36,6 +36,7 @@ from referrals.tests.casework import (
     support_referral,
 )
 from reports.models import PoliceForce
+from tests.helpers import submit
 from tests.staff import make_staff
 
 pytestmark = pytest.mark.usefixtures("reference_data")
@@ -215,6 +216,43 @@ def test_police_record_a_crime_reference_and_outcome() -> None:
         police_response_record(
             referral=support_referral(referral.report), acting_user=pete, outcome="caution"
         )
+
+
+def test_a_repeat_victim_is_linked_to_the_latest_earlier_report_by_each_contact() -> None:
+    """One link per identifier to its latest earlier report (the chain goes back
+    from there), saying what matched; a report matching both ways is one link."""
+    old = submit(report_data(strands=["race"], contact_email="amara@example.org")).report
+    by_email = submit(
+        report_data(
+            strands=["race"],
+            contact_email="Amara@example.org",
+            contact_phone="",
+            contact_methods=["email"],
+        )
+    ).report
+    by_phone = submit(
+        report_data(
+            strands=["race"], contact_email="other@example.org", contact_phone="07700 900555"
+        )
+    ).report
+    later = submit(
+        report_data(
+            strands=["race"], contact_email="amara@example.org", contact_phone="+44 7700 900555"
+        )
+    ).report
+    links = {
+        link.earlier_id: link.matched_on for link in RepeatVictimLink.objects.filter(later=later)
+    }
+    assert links == {by_email.pk: ["email"], by_phone.pk: ["phone"]}
+    assert old.pk not in links
+    both = submit(
+        report_data(
+            strands=["race"], contact_email="amara@example.org", contact_phone="07700900555"
+        )
+    ).report
+    assert [
+        (link.earlier_id, link.matched_on) for link in RepeatVictimLink.objects.filter(later=both)
+    ] == [(later.pk, ["email", "phone"])]
 
 
 def test_a_repeat_victim_is_flagged_on_both_reports_only_for_those_who_may_see_both(
