@@ -607,8 +607,10 @@ def _http_client() -> httpx.Client:
     return client
 
 
-def _send_webhook(channel: DeliveryChannel, delivery: Delivery) -> AttemptResult:
-    body = json.dumps(referral_payload(delivery=delivery), separators=(",", ":")).encode()
+def _send_webhook(
+    channel: DeliveryChannel, delivery: Delivery, payload: dict[str, Any]
+) -> AttemptResult:
+    body = json.dumps(payload, separators=(",", ":")).encode()
     # A fresh timestamp per attempt, the same webhook-id on every attempt, so
     # the receiver can drop duplicates.
     headers = webhook_headers(
@@ -694,10 +696,10 @@ def delivery_send(*, delivery_id: int) -> str:
     )
     if claimed != 1:
         return "not-claimed"
+    # One query for what the send needs (a police referral's channel is
+    # read by its force's id, so the force itself is not joined).
     delivery = Delivery.objects.select_related(
-        "referral__report__area__police_force",
-        "referral__service__provider",
-        "referral__police_force",
+        "referral__report__area__police_force", "referral__service__provider"
     ).get(pk=delivery_id)
     referral = delivery.referral
     if delivery.kind == Delivery.Kind.EVIDENCE_ADDED and not _evidence_added_still_due(delivery):
@@ -715,23 +717,32 @@ def delivery_send(*, delivery_id: int) -> str:
             )
         return "cancelled"
 
-    # The files a police referral's payload is sure to list (read before it
-    # is built): any checked clean after this get a follow-up once delivered.
-    clean_before: set[Any] = set()
-    if delivery.kind == Delivery.Kind.REFERRAL and referral.kind == Referral.Kind.POLICE:
-        clean_before = set(
-            EvidenceItem.objects.servable()
-            .filter(report_id=referral.report_id)
-            .values_list("pk", flat=True)
-        )
+    # The files a police referral's recipient is sure to have been told of:
+    # any checked clean after these get a follow-up once it is delivered.
+    police_referral = (
+        delivery.kind == Delivery.Kind.REFERRAL and referral.kind == Referral.Kind.POLICE
+    )
+    evidence_sent: set[str] = set()
     channel = referral.channel
     if channel is None or not channel.has_channel:
         result = AttemptResult(False, None, "no delivery channel configured", 0)
     elif channel.delivery_method == DeliveryMethod.WEBHOOK:
-        result = _send_webhook(channel, delivery)
+        payload = referral_payload(delivery=delivery)
+        if police_referral:
+            # Exactly the files this payload lists (no second read).
+            evidence_sent = {entry["id"] for entry in payload["data"].get("evidence", ())}
+        result = _send_webhook(channel, delivery, payload)
     else:
+        if police_referral:
+            # Clean before the notice goes: the staff site shows them.
+            evidence_sent = {
+                str(pk)
+                for pk in EvidenceItem.objects.servable()
+                .filter(report_id=referral.report_id)
+                .values_list("pk", flat=True)
+            }
         result = _send_email(channel, delivery)
-    return _attempt_record(delivery=delivery, result=result, evidence_sent=clean_before)
+    return _attempt_record(delivery=delivery, result=result, evidence_sent=evidence_sent)
 
 
 def _evidence_added_still_due(delivery: Delivery) -> bool:
@@ -748,7 +759,7 @@ def _evidence_added_still_due(delivery: Delivery) -> bool:
 
 
 def _attempt_record(
-    *, delivery: Delivery, result: AttemptResult, evidence_sent: set[Any] | None = None
+    *, delivery: Delivery, result: AttemptResult, evidence_sent: set[str] | None = None
 ) -> str:
     now = timezone.now()
     referral = delivery.referral
@@ -803,7 +814,7 @@ def _attempt_record(
 
 
 def _referral_delivered(
-    *, referral: Referral, now: datetime.datetime, evidence_sent: set[Any] | None = None
+    *, referral: Referral, now: datetime.datetime, evidence_sent: set[str] | None = None
 ) -> None:
     contact_by = None
     if referral.service is not None:
@@ -817,24 +828,28 @@ def _referral_delivered(
         delivery_status=Referral.DeliveryStatus.DELIVERED, delivered_at=now, contact_by=contact_by
     )
     _event(referral, ReferralEvent.Kind.DELIVERED, at=now)
-    report_mark_referred(report=referral.report)
+    if referral.report.status == Report.Status.RECEIVED:  # as loaded for this send
+        report_mark_referred(report=referral.report)
+    # The referral as it is now (the update above holds its row, which
+    # consent withdrawal and referral_evidence_added lock too).
+    referral.delivery_status, referral.outcome = (
+        Referral.objects.filter(pk=referral.pk).values_list("delivery_status", "outcome").get()
+    )
     # Consent withdrawn while this send was in flight: the recipient now
     # holds the details, so it gets the withdrawal notice too.
-    withdrawn = Referral.objects.filter(pk=referral.pk, outcome=Referral.Outcome.WITHDRAWN)
-    noticed = Delivery.objects.filter(referral=referral, kind=Delivery.Kind.WITHDRAWN)
-    if withdrawn.exists() and not noticed.exists():
+    if (
+        referral.outcome == Referral.Outcome.WITHDRAWN
+        and not Delivery.objects.filter(referral=referral, kind=Delivery.Kind.WITHDRAWN).exists()
+    ):
         _delivery_create(referral=referral, kind=Delivery.Kind.WITHDRAWN, now=now)
-    if referral.kind == Referral.Kind.POLICE:
-        # Files checked clean while this send was in flight (the update above
-        # holds the row referral_evidence_added locks): their follow-ups.
-        referral.refresh_from_db(fields=["delivery_status", "outcome"])
-        if _evidence_may_follow(referral, referral.report):
-            late = (
-                EvidenceItem.objects.servable()
-                .filter(report_id=referral.report_id)
-                .exclude(pk__in=evidence_sent or set())
-            )
-            _evidence_added_create(referral=referral, items=list(late), now=now)
+    if _evidence_may_follow(referral, referral.report):
+        # Files checked clean while this send was in flight: their follow-ups.
+        late = (
+            EvidenceItem.objects.servable()
+            .filter(report_id=referral.report_id)
+            .exclude(pk__in=evidence_sent or set())
+        )
+        _evidence_added_create(referral=referral, items=list(late), now=now)
 
 
 def _staff_alert(*, referral_id: int, error: str) -> None:
