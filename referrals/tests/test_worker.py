@@ -190,6 +190,9 @@ def test_worker_killed_mid_delivery_is_delivered_by_the_next_with_the_same_id(
         referral = _police_only_report(client).referrals.get()
         first = start_worker()
         wait_for(lambda: receiver.received, timeout=30, what="the first request")
+        # Its message stays unacknowledged in Redis (visibility timeout 60 s,
+        # longer than this test waits): the sweeper re-queues the delivery
+        # once its claim expires.
         first.kill()
         receiver.release.set()
         start_worker()
