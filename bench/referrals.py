@@ -18,11 +18,16 @@ have been answered, as from many clients. Each report makes two referrals
   rate (the mode's warm-up time); from each referral's
   ``created_at`` (written inside the submission's transaction, so a little
   before its commit: the figure errs long) to its arrival at the receiver.
-- Burst drain: the delivery worker stops consuming, 1,000 referrals are
-  submitted, the worker starts consuming again; referrals per second until
-  the queue is empty, beside 1,000 no-op tasks (bench/tasks.py) through the
-  same broker and the same worker's pool in the same run. Every referral
-  must arrive exactly once (receipts counted per referral).
+- Burst drain: the delivery worker is stopped (warm shutdown, as a deploy
+  does), 1,000 referrals are submitted and queue up in Redis, a fresh
+  worker is started; referrals per second from when it takes the first
+  message until the queue is empty, beside 1,000 no-op tasks
+  (bench/tasks.py) queued and drained the same way through the same broker
+  and pool in the same run. Every referral must arrive exactly once
+  (receipts counted per referral). No consumer is cancelled and re-added by
+  remote control (production never does that); workers the bench did not
+  start on its broker, or its Redis database emptied under it (another
+  bench run sharing BENCH_REDIS_URL), make the figure unsound.
 - Surge: a steady report rate, then ten times that for a minute (less in
   quick mode); error responses, referrals never delivered, and the time the
   queue takes to drain after the surge ends.
@@ -78,6 +83,7 @@ BURST_DRAIN_GOAL = 50.0  # referrals/s
 SURGE_STEADY_REPORTS_PER_SECOND = 2.0
 SURGE_FACTOR = 10
 QUEUES = ("delivery", "processing", "periodic", "celery")
+OWNER_KEY = "bench:referrals:owner"  # a token set at the group's start
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,7 @@ SIZES = {
         latency_seconds=10,
         burst_referrals=400,
         steady_seconds=5,
-        surge_seconds=15,
+        surge_seconds=10,
         drain_timeout_seconds=60,
     ),
     "full": Sizes(
@@ -187,39 +193,68 @@ class Receiver:
 
 class Workers:
     """The delivery and processing workers, and a Celery client (no Django)
-    that publishes the no-op tasks, purges queues and tells the delivery
-    worker to stop and start consuming."""
+    that publishes the no-op tasks, purges queues and reads queue depths.
+
+    A burst is measured against a delivery worker that was not running while
+    it was queued (``delivery_stop`` then ``delivery_start``), as after a
+    deploy or an outage: no consumer is cancelled and added again by remote
+    control, which production never does."""
 
     def __init__(self, bench: Bench) -> None:
         from celery import Celery
 
         self.stack = bench.stack
+        self.cpus = bench.cpus.server
         self.app = Celery("bench-control", broker=self.stack.redis_url)
         self.app.conf.broker_connection_retry_on_startup = True
-        self.delivery_name = f"bench-delivery-{os.getpid()}@localhost"
         self.processing_name = f"bench-processing-{os.getpid()}@localhost"
+        self.generation = 0
+        for kind in ("delivery", "processing"):
+            (RESULTS_DIR / f"{kind}-worker.log").write_bytes(b"")
         self.purged = self.purge()
-        self.children = [
-            self._start(
-                self.delivery_name,
-                [
-                    "--queues=delivery",
-                    "--pool=threads",
-                    f"--concurrency={DELIVERY_CONCURRENCY}",
-                    f"--prefetch-multiplier={DELIVERY_PREFETCH_MULTIPLIER}",
-                ],
-                bench.cpus.server,
-            ),
-            self._start(
-                self.processing_name,
-                ["--queues=processing,periodic,celery", "--pool=prefork", "--concurrency=1"],
-                bench.cpus.server,
-            ),
-        ]
-        self._wait_ready()
+        self.token = secrets.token_hex(8)
+        self._redis().set(OWNER_KEY, self.token)
+        self.processing = self._start(
+            self.processing_name,
+            "processing",
+            ["--queues=processing,periodic,celery", "--pool=prefork", "--concurrency=1"],
+            signal.SIGQUIT,  # Celery's cold shutdown (the bench has nothing to finish)
+        )
+        self.delivery: Any = None
+        self.delivery_start()
+        self._wait_ready({self.processing_name})
 
-    def _start(self, name: str, options: list[str], cpus: tuple[int, ...]) -> Any:
-        log_path = RESULTS_DIR / f"{name.split('-')[1]}-worker.log"
+    @property
+    def delivery_name(self) -> str:
+        return f"bench-delivery-{os.getpid()}-{self.generation}@localhost"
+
+    def delivery_start(self, *, wait: bool = True) -> None:
+        """A fresh delivery worker, as docker-compose.yml runs it; with
+        ``wait``, returns once it answers (it may already be taking messages)."""
+        self.generation += 1
+        self.delivery = self._start(
+            self.delivery_name,
+            "delivery",
+            [
+                "--queues=delivery",
+                "--pool=threads",
+                f"--concurrency={DELIVERY_CONCURRENCY}",
+                f"--prefetch-multiplier={DELIVERY_PREFETCH_MULTIPLIER}",
+            ],
+            # Warm shutdown, as a deploy stops it: in-flight tasks finish,
+            # what it prefetched goes back to the queue.
+            signal.SIGTERM,
+        )
+        if wait:
+            self._wait_ready({self.delivery_name})
+
+    def delivery_stop(self) -> None:
+        if self.delivery is not None:
+            self.stack.processes.stop(self.delivery, timeout=30)
+            self.delivery = None
+
+    def _start(self, name: str, kind: str, options: list[str], stop_signal: signal.Signals) -> Any:
+        log_path = RESULTS_DIR / f"{kind}-worker.log"
         args = [
             str(VENV_BIN / "celery"),
             "-A",
@@ -228,30 +263,44 @@ class Workers:
             "--loglevel=INFO",
             f"--hostname={name}",
             "--include=bench.tasks",
+            # No start-up exchange with the other workers (a second per
+            # start; nothing the bench measures depends on it).
+            "--without-mingle",
             *options,
         ]
-        with log_path.open("wb") as log_file:
-            # SIGQUIT: Celery's cold shutdown (the bench has nothing to finish).
+        with log_path.open("ab") as log_file:
             return self.stack.processes.start(
-                Cpus.pinned(cpus, args),
+                Cpus.pinned(self.cpus, args),
                 env=self.stack.env,
                 stdout=log_file,
                 stderr=subprocess.STDOUT,
-                stop_signal=signal.SIGQUIT,
+                stop_signal=stop_signal,
             )
 
-    def _wait_ready(self) -> None:
-        names = {self.delivery_name, self.processing_name}
+    def _wait_ready(self, names: set[str]) -> None:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            for child in self.children:
-                if child.poll() is not None:
+            for child in (self.processing, self.delivery):
+                if child is not None and child.poll() is not None:
                     raise SystemExit(f"a Celery worker exited; see {RESULTS_DIR}/*-worker.log")
             replies = self.app.control.ping(destination=sorted(names), timeout=1.0) or []
             answered = {name for reply in replies for name in reply}
             if answered >= names:
                 return
         raise SystemExit(f"the Celery workers did not answer within 90 s; see {RESULTS_DIR}")
+
+    def strangers(self) -> list[str]:
+        """Workers on this broker that the bench did not start (another
+        bench run or a developer's worker on the same Redis database would
+        take, or purge, this run's messages)."""
+        replies = self.app.control.ping(timeout=1.0) or []
+        ours = {self.processing_name, self.delivery_name}
+        return sorted(name for reply in replies for name in reply if name not in ours)
+
+    def owned(self) -> bool:
+        """Nobody emptied the bench's Redis database since the group started."""
+        value = self._redis().get(OWNER_KEY)
+        return value is not None and value.decode() == self.token
 
     def purge(self) -> int:
         """Empty the queues: earlier groups' submissions queued deliveries
@@ -263,32 +312,35 @@ class Workers:
                 purged += channel.queue_purge(queue) or 0
         return purged
 
-    def depth(self) -> int:
-        """Messages waiting in the delivery queue plus those taken and not yet acknowledged."""
+    def _redis(self) -> Any:
         import redis
 
-        client = redis.Redis.from_url(self.stack.redis_url)
-        waiting = int(client.llen("delivery"))  # type: ignore[arg-type]
-        unacked = int(client.hlen("unacked"))  # type: ignore[arg-type]
-        return waiting + unacked
+        return redis.Redis.from_url(self.stack.redis_url)
 
-    def delivery_consume(self, on: bool) -> None:
-        control = self.app.control
-        if on:
-            replies = control.add_consumer(
-                "delivery", destination=[self.delivery_name], reply=True, timeout=5
-            )
-        else:
-            replies = control.cancel_consumer(
-                "delivery", destination=[self.delivery_name], reply=True, timeout=5
-            )
-        if not replies:
-            raise SystemExit(f"the delivery worker did not answer {'add' if on else 'cancel'}")
+    def waiting(self) -> int:
+        """Messages waiting in the delivery queue (not yet taken by a worker)."""
+        return int(self._redis().llen("delivery"))
+
+    def depth(self) -> int:
+        """Messages waiting in the delivery queue plus those taken and not yet acknowledged."""
+        client = self._redis()
+        return int(client.llen("delivery")) + int(client.hlen("unacked"))
 
     def noop_publish(self, count: int) -> None:
         with self.app.producer_or_acquire() as producer:
             for index in range(count):
                 self.app.send_task("bench.noop", args=[index], queue="delivery", producer=producer)
+
+    def wait_first_taken(self, queued: int, timeout: float) -> float | None:
+        """Poll until a worker has taken the first of ``queued`` waiting
+        messages; the time it was seen (the drain's start: the worker's own
+        start-up is not the drain)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.waiting() < queued:
+                return time.time()
+            time.sleep(0.002)
+        return None
 
     def wait_drained(self, timeout: float) -> float | None:
         """Poll until the delivery queue is empty; the time it was seen empty."""
@@ -301,15 +353,15 @@ class Workers:
 
     def delivery_cpu_seconds(self) -> float:
         """CPU time the delivery worker (one process, every thread) has used."""
-        return process_cpu_seconds(self.children[0].pid)
+        return process_cpu_seconds(self.delivery.pid)
 
     def delivery_waiting_seconds(self) -> float:
         """Time the delivery worker's threads waited for a CPU."""
-        return process_run_queue_seconds(self.children[0].pid)
+        return process_run_queue_seconds(self.delivery.pid)
 
     def close(self) -> None:
-        for child in self.children:
-            self.stack.processes.stop(child, timeout=20)
+        self.delivery_stop()
+        self.stack.processes.stop(self.processing, timeout=20)
 
 
 def process_run_queue_seconds(pid: int) -> float:
@@ -588,6 +640,36 @@ def _latency(
     ]
 
 
+@dataclass(frozen=True)
+class Drain:
+    started: float  # Unix seconds: the fresh worker took its first message
+    drained: float | None  # the queue was seen empty (None: not within the timeout)
+    cpu_seconds: float  # the worker's CPU time from ``started`` to ``drained``
+    waiting_seconds: float  # its threads' time waiting for a CPU in the same span
+
+    @property
+    def seconds(self) -> float | None:
+        return self.drained - self.started if self.drained is not None else None
+
+
+def _drain_fresh(workers: Workers, queued: int, timeout: float) -> Drain:
+    """Start a fresh delivery worker on ``queued`` waiting messages and time
+    the drain from when it took the first of them until the queue (waiting
+    and unacknowledged) is empty: the worker's start-up is not counted."""
+    workers.delivery_start(wait=False)
+    started = workers.wait_first_taken(queued, timeout=90)
+    if started is None:
+        raise SystemExit(f"the delivery worker took nothing in 90 s; see {RESULTS_DIR}")
+    cpu, waiting = workers.delivery_cpu_seconds(), workers.delivery_waiting_seconds()
+    drained = workers.wait_drained(timeout)
+    return Drain(
+        started=started,
+        drained=drained,
+        cpu_seconds=workers.delivery_cpu_seconds() - cpu,
+        waiting_seconds=workers.delivery_waiting_seconds() - waiting,
+    )
+
+
 def _burst(
     bench: Bench,
     sizes: Sizes,
@@ -598,39 +680,39 @@ def _burst(
 ) -> list[Figure]:
     count = sizes.burst_referrals
     timeout = sizes.drain_timeout_seconds
+    # Each burst piles up while no delivery worker runs and is drained by a
+    # fresh one, as after a deploy or an outage (no consumer is cancelled
+    # and re-added by remote control: production never does that).
+    if workers.wait_drained(30) is None:  # the latency phase's last acknowledgements
+        raise SystemExit("the delivery queue is not empty before the burst")
 
     # The baseline: as many no-op tasks through the same broker and pool.
-    workers.delivery_consume(False)
+    workers.delivery_stop()
     workers.noop_publish(count)
-    cpu = workers.delivery_cpu_seconds()
-    started = time.time()
-    workers.delivery_consume(True)
-    drained = workers.wait_drained(timeout)
-    noop_cpu_ms = (workers.delivery_cpu_seconds() - cpu) * 1000 / count
-    noop_rate = count / (drained - started) if drained else 0.0
+    noop = _drain_fresh(workers, count, timeout)
+    noop_cpu_ms = noop.cpu_seconds * 1000 / count
+    noop_rate = count / noop.seconds if noop.seconds else 0.0
     log(f"  burst: {count} no-op tasks drained at {noop_rate:.0f}/s, {noop_cpu_ms:.1f} ms CPU each")
 
-    # The referrals, queued while the worker is not consuming.
+    # The referrals, queued while no delivery worker runs.
     receiver.reset(delay_ms=RECEIVER_DELAY_MS)
-    workers.delivery_consume(False)
+    workers.delivery_stop()
     mark = last_referral_id(bench.stack)
     submitted = Submissions()
     reports = count // REFERRALS_PER_REPORT
     driver.run([(1000.0, reports / 1000.0)], submitted)
     created = referrals_since(bench.stack, mark)
-    queued = workers.depth()
+    queued = workers.waiting()
     log(f"  burst: {len(created)} referrals queued ({queued} messages); draining")
-    cpu, waiting = workers.delivery_cpu_seconds(), workers.delivery_waiting_seconds()
-    started = time.time()
-    workers.delivery_consume(True)
-    drained = workers.wait_drained(timeout)
-    cpu = workers.delivery_cpu_seconds() - cpu
-    waiting = workers.delivery_waiting_seconds() - waiting
+    drain = _drain_fresh(workers, queued, timeout)
+    started, drained = drain.started, drain.drained
     receipts = wait_delivered(receiver, set(created), timeout=30)
     lost, duplicated = exactly_once(receipts, set(created))
+    strangers = workers.strangers()
+    owned = workers.owned()
     arrivals = receipts.first_arrival()
     last_arrival = max((arrivals[pk] for pk in created if pk in arrivals), default=started)
-    rate = len(created) / (drained - started) if drained else 0.0
+    rate = len(created) / drain.seconds if drain.seconds else 0.0
     sound = (
         not submitted.errors
         and len(created) == count
@@ -638,20 +720,27 @@ def _burst(
         and duplicated == 0
         and receipts.bad_signatures == 0
         and drained is not None
+        and not strangers
+        and owned
     )
-    cpu_ms = cpu * 1000 / max(1, len(created))
-    busy = cpu / (drained - started) if drained else float("nan")
+    cpu_ms = drain.cpu_seconds * 1000 / max(1, len(created))
+    busy = drain.cpu_seconds / drain.seconds if drain.seconds else float("nan")
     log(
         f"  burst: {len(created)} referrals drained at {rate:.0f}/s; {lost} lost; "
         f"{cpu_ms:.1f} ms of worker CPU each, worker busy {busy:.0%} of a core, "
-        f"its threads waited {waiting:.1f} s in all for a CPU"
+        f"its threads waited {drain.waiting_seconds:.1f} s in all for a CPU"
     )
+    if strangers:
+        log(f"  burst: workers this bench did not start share its broker: {strangers}")
+    if not owned:
+        log("  burst: the bench's Redis database was emptied during the run (another bench?)")
     detail = {
         **common,
         "referrals": len(created),
         "messages_queued": queued,
         "submit_errors": dict(submitted.errors),
-        "drain_seconds": round(drained - started, 2) if drained else None,
+        "drain_seconds": round(drain.seconds, 2) if drain.seconds else None,
+        "noop_drain_seconds": round(noop.seconds, 3) if noop.seconds else None,
         "last_arrival_seconds": round(last_arrival - started, 2),
         "lost": lost,
         "duplicated": duplicated,
@@ -660,9 +749,15 @@ def _burst(
         "worker_cpu_ms_per_referral": round(cpu_ms, 2),
         "worker_cpu_ms_per_noop": round(noop_cpu_ms, 2),
         "worker_busy_share_of_a_core": round(busy, 2),
-        "worker_threads_waiting_for_cpu_seconds": round(waiting, 2),
+        "worker_threads_waiting_for_cpu_seconds": round(drain.waiting_seconds, 2),
+        "foreign_workers_on_the_broker": strangers,
+        "redis_database_kept": owned,
         "baseline": "no-op Celery task, same broker, same worker and pool, same run",
         "queued_as": "one message per report (its delivery ids), fanned out by the worker",
+        "measured_as": (
+            "queued with no delivery worker running, drained by a freshly started one; "
+            "from its first message taken to the queue (waiting and unacknowledged) empty"
+        ),
     }
     return [
         Figure(
@@ -784,6 +879,12 @@ def referrals(bench: Bench) -> list[Figure]:
     try:
         where = channels_point_at(bench.stack, f"{receiver.url}/hook", secret)
         workers = Workers(bench)
+        strangers = workers.strangers()
+        if strangers:
+            raise SystemExit(
+                f"workers the bench did not start use its broker ({strangers}): another "
+                "bench run on the same BENCH_REDIS_URL would take or purge this run's messages"
+            )
         driver = Driver(server.url)
         common = {
             "server": server.describe(),

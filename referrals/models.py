@@ -302,8 +302,11 @@ class Referral(models.Model):
     def channel(self) -> DeliveryChannel | None:
         if self.service is not None:
             return self.service.provider
-        if self.police_force is not None:
-            return PoliceForceChannel.objects.filter(police_force=self.police_force).first()
+        if self.police_force_id is not None:
+            # By the force's id (one-to-one): no join, and the force itself
+            # need not be loaded.
+            channels = PoliceForceChannel.objects.filter(police_force_id=self.police_force_id)
+            return channels.order_by("pk").first()
         return None
 
 

@@ -72,6 +72,26 @@ CONTACT_FIELDS = (
 NEEDS_FIELDS = ("preferred_language", "needs_interpreter", "needs_bsl", "accessibility_needs")
 
 
+# The report's own columns a delivery reads: what decides which fields a
+# recipient may see, the fields themselves, and its status (marked referred
+# once delivered). The send loads only these (referrals.services).
+REPORT_COLUMNS_READ = (
+    "reference",
+    "submitted_at",
+    "reporter_role",
+    "area",
+    "status",
+    "anonymous",
+    "consent_share_with_police",
+    "consent_share_with_support",
+    *(
+        name
+        for name in POLICE_FIELDS + CONTACT_FIELDS + NEEDS_FIELDS
+        if name not in EVIDENCE_FIELDS
+    ),
+)
+
+
 def allowed_fields(*, referral: Referral, report: Report) -> tuple[str, ...]:
     """The data fields this recipient may receive, given the consent now."""
     fields: tuple[str, ...] = COMMON_FIELDS

@@ -7,10 +7,19 @@ worker or the sweeper's re-queue harmless.
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
+from celery.signals import worker_init
 from django.conf import settings
 
-from referrals import case_services, services
+from referrals import case_services, deadlines, services
+
+
+@worker_init.connect
+def _worker_warm(**_: Any) -> None:
+    """What every delivery needs, loaded before the worker takes a message."""
+    deadlines.bank_holidays_load()
 
 
 @shared_task(

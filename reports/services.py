@@ -190,7 +190,9 @@ def report_mark_referred(*, report: Report) -> None:
     """The report has reached someone it was sent to: "passed on" for the
     reporter. Only a report nobody has moved on yet changes."""
     now = timezone.now()
-    with transaction.atomic():
+    # No savepoint: nothing here is caught and retried, so inside a caller's
+    # transaction (a delivery recorded) it simply joins it.
+    with transaction.atomic(savepoint=False):
         if Report.objects.filter(pk=report.pk, status=Report.Status.RECEIVED).update(
             status=Report.Status.REFERRED
         ):

@@ -14,7 +14,7 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.message import Message
@@ -214,9 +214,16 @@ class Worker:
     """``celery -A hatecrime worker`` (with an embedded beat) as a process,
     on the test database and a private Redis."""
 
-    def __init__(self, *, env: dict[str, str], log: Path) -> None:
+    def __init__(
+        self,
+        *,
+        env: dict[str, str],
+        log: Path,
+        pool: Sequence[str] = ("--pool=prefork", "--concurrency=2"),
+    ) -> None:
         self.env = env
         self.log = log
+        self.pool = list(pool)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -233,8 +240,7 @@ class Worker:
                     # The queues CELERY_TASK_ROUTES sends this app's tasks
                     # to (deliveries, and the sweeper and digest on beat).
                     "--queues=delivery,periodic,celery",
-                    "--pool=prefork",
-                    "--concurrency=2",
+                    *self.pool,
                     "--without-gossip",
                     "--without-mingle",
                     "--without-heartbeat",

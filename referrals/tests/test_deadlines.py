@@ -7,6 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from referrals import deadlines
 from referrals.models import Delivery, Provider, Referral
 from referrals.selectors import referrals_overdue
 from referrals.services import delivery_send, overdue_digest_send
@@ -51,3 +52,13 @@ def test_provider_manager_gets_a_digest_of_overdue_referrals_without_victim_deta
     assert "1 overdue referral" in digest["Subject"]
     text = digest.as_string()
     assert "Amara" not in text and report.reference not in text
+
+
+def test_bank_holidays_are_loaded_ahead_for_this_year_and_next() -> None:
+    deadlines._bank_holidays.cache_clear()
+    deadlines.bank_holidays_load(datetime.date(2026, 12, 30))
+    loaded = deadlines._bank_holidays.cache_info()
+    assert loaded.currsize == 2
+    # A deadline that runs into January finds its holidays already loaded.
+    deadlines.working_days_after(datetime.datetime(2026, 12, 30, 12, tzinfo=deadlines.LONDON), 2)
+    assert deadlines._bank_holidays.cache_info().misses == loaded.misses

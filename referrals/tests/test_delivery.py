@@ -250,3 +250,28 @@ def test_consent_withdrawn_during_a_send_is_followed_by_a_withdrawal_notice(
     assert receiver.received[-1].json["type"] == "referral.withdrawn"
     report.refresh_from_db()
     assert report.status == "referred"
+
+
+def test_a_delivery_costs_a_fixed_number_of_queries(
+    client: Client,
+    reference_data: None,
+    receiver: Receiver,
+    valid_report: dict[str, Any],
+    django_assert_num_queries: Any,
+) -> None:
+    # The delivery worker is CPU bound on its queries (the bench's burst):
+    # claim, load (one join), the payload's strands and incident types, then
+    # in one transaction the attempt, the delivery, the referral, its event,
+    # the report marked referred (with its event) and the referral re-read. A
+    # police referral
+    # also reads its channel, its evidence and the files still being
+    # checked, and after sending the files checked clean meanwhile. (SAVEPOINT and
+    # RELEASE here stand for BEGIN and COMMIT: the test runs in a transaction.)
+    _webhooks_everywhere(receiver.url)
+    report = report_post(client, valid_report)
+    support, police = _delivery(report, "support"), _delivery(report, "police")
+    with django_assert_num_queries(13):
+        assert delivery_send(delivery_id=support.pk) == "sent"
+    # The report is already marked referred: no update, no event.
+    with django_assert_num_queries(15):
+        assert delivery_send(delivery_id=police.pk) == "sent"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from email.message import Message
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,9 @@ def start_worker(
     workers: list[Worker] = []
     db = connection.settings_dict
 
-    def start(**overrides: str) -> Worker:
+    def start(
+        pool: Sequence[str] = ("--pool=prefork", "--concurrency=2"), **overrides: str
+    ) -> Worker:
         env = {
             **os.environ,
             "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
@@ -82,7 +84,7 @@ def start_worker(
             "CELERY_VISIBILITY_TIMEOUT": "60",
             **overrides,
         }
-        worker = Worker(env=env, log=tmp_path / f"worker{len(workers)}.log")
+        worker = Worker(env=env, log=tmp_path / f"worker{len(workers)}.log", pool=pool)
         worker.start()
         workers.append(worker)
         return worker
@@ -188,6 +190,9 @@ def test_worker_killed_mid_delivery_is_delivered_by_the_next_with_the_same_id(
         referral = _police_only_report(client).referrals.get()
         first = start_worker()
         wait_for(lambda: receiver.received, timeout=30, what="the first request")
+        # Its message stays unacknowledged in Redis (visibility timeout 60 s,
+        # longer than this test waits): the sweeper re-queues the delivery
+        # once its claim expires.
         first.kill()
         receiver.release.set()
         start_worker()
@@ -259,3 +264,25 @@ def test_queued_five_times_sends_once_and_no_victim_data_reaches_redis(
         receiver.stop()
     assert len(receiver.received) == 1
     assert CANARY in receiver.received[0].body.decode()
+
+
+def test_a_thread_pool_worker_takes_the_next_message_once_one_is_acknowledged(
+    client: Client, start_worker: Callable[..., Worker]
+) -> None:
+    # The delivery worker's pool (threads), one thread, one message at a
+    # time: each next message waits for the acknowledgement of the last,
+    # which the pool thread hands to the event loop. Unwoken, the loop sent
+    # it at its next event, up to a second later (celery/celery#6941), so
+    # a burst drained at a message or so a second per prefetch window.
+    receiver = Receiver().start()
+    try:
+        _police_webhook(receiver.url)
+        referrals = [_police_only_report(client).referrals.get() for _ in range(20)]
+        start_worker(pool=["--pool=threads", "--concurrency=1", "--prefetch-multiplier=1"])
+        wait_for(lambda: receiver.received, timeout=60, what="the first delivery")
+        first = time.monotonic()
+        wait_for(lambda: all(map(_delivered, referrals)), timeout=60, what="every delivery")
+        # 19 sends to a receiver on loopback: unwoken, some 19 seconds.
+        assert time.monotonic() - first < 8
+    finally:
+        receiver.stop()
