@@ -3,8 +3,12 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from hatecrime.migration_operations import AddIndexConcurrentlyWherePossible
+
 
 class Migration(migrations.Migration):
+    # The indexes are built concurrently on PostgreSQL (outside a transaction).
+    atomic = False
 
     dependencies = [
         ('referrals', '0007_referral_case_anonymised_at'),
@@ -12,11 +16,11 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddIndex(
+        AddIndexConcurrentlyWherePossible(
             model_name='case',
             index=models.Index(fields=['advocate', '-risk_level', 'next_due_at', 'id'], name='case_caseload_advocate_order'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrentlyWherePossible(
             model_name='case',
             index=models.Index(fields=['provider', '-risk_level', 'next_due_at', 'id'], name='case_caseload_provider_order'),
         ),

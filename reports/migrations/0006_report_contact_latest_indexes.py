@@ -3,8 +3,12 @@
 from django.conf import settings
 from django.db import migrations, models
 
+from hatecrime.migration_operations import AddIndexConcurrentlyWherePossible
+
 
 class Migration(migrations.Migration):
+    # The indexes are built concurrently on PostgreSQL (outside a transaction).
+    atomic = False
 
     dependencies = [
         ('reports', '0005_merge_0003_report_anonymised_at_0004_event_kinds'),
@@ -22,11 +26,11 @@ class Migration(migrations.Migration):
             name='contact_phone_index',
             field=models.CharField(blank=True, max_length=64),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrentlyWherePossible(
             model_name='report',
             index=models.Index(fields=['contact_email_index', '-submitted_at', '-id'], name='report_email_latest_idx'),
         ),
-        migrations.AddIndex(
+        AddIndexConcurrentlyWherePossible(
             model_name='report',
             index=models.Index(fields=['contact_phone_index', '-submitted_at', '-id'], name='report_phone_latest_idx'),
         ),
