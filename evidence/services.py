@@ -33,6 +33,7 @@ The chunked upload protocol (web and API share it):
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import fcntl
 import hashlib
@@ -270,12 +271,17 @@ def _staging_name(upload: Upload) -> str:
     return f"evidence/staging/{upload.pk}"
 
 
-def _staging_path(upload: Upload) -> Path | None:
-    """Where a local storage keeps the upload's bytes; None on object storage."""
+def _local_path(name: str) -> Path | None:
+    """Where local storage keeps ``name``; None on object storage."""
     backend = storage()
     if not isinstance(backend, FileSystemStorage):
         return None
-    return Path(backend.path(_staging_name(upload)))
+    return Path(backend.path(name))
+
+
+def _staging_path(upload: Upload) -> Path | None:
+    """Where a local storage keeps the upload's bytes; None on object storage."""
+    return _local_path(_staging_name(upload))
 
 
 # How far behind the newest block write_back_soon looks for pages that have
@@ -819,12 +825,21 @@ def evidence_claim(
 # --- Processing -------------------------------------------------------------
 
 
-def _download(item: EvidenceItem, directory: str) -> Path:
-    path = Path(directory) / "original"
-    with path.open("wb") as handle:
-        for block in iter_stored(item.storage_name):
-            handle.write(block)
-    return path
+@contextlib.contextmanager
+def _readable_original(item: EvidenceItem) -> Iterator[Path]:
+    """A path Pillow, ffprobe and ffmpeg can read the original from: on local
+    storage the stored file itself (they only read it; a 2 GB video is not
+    copied again), on object storage a temporary copy."""
+    local = _local_path(item.storage_name)
+    if local is not None:
+        yield local
+        return
+    with tempfile.TemporaryDirectory(prefix="evidence-") as directory:
+        path = Path(directory) / "original"
+        with path.open("wb") as handle:
+            for block in iter_stored(item.storage_name):
+                handle.write(block)
+        yield path
 
 
 def _save_derivative(item: EvidenceItem, version: str, data: bytes) -> Derivative:
@@ -867,8 +882,7 @@ def evidence_process(*, item_id: uuid.UUID | str) -> EvidenceItem | None:
     if not verdict.clean:
         _finish(item, EvidenceItem.Status.QUARANTINED, verdict.signature, now)
         return item
-    with tempfile.TemporaryDirectory(prefix="evidence-") as directory:
-        path = _download(item, directory)
+    with _readable_original(item) as path:
         try:
             if item.kind == Kind.IMAGE:
                 image = media.process_image(path)

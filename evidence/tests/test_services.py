@@ -91,6 +91,24 @@ def test_video_gets_duration_codecs_and_poster_frame(clamd: str, media_dir: Path
     assert item.derivatives.get().version == "poster"
 
 
+def test_on_local_storage_the_tools_read_the_stored_original_in_place(
+    clamd: str, media_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The only full read of the stored bytes is the virus scan's stream: the
+    # video is probed and decoded from its stored path, not from a copy.
+    reads: list[str] = []
+    real_iter_stored = services.iter_stored
+
+    def counted(name: str) -> Any:
+        reads.append(name)
+        return real_iter_stored(name)
+
+    monkeypatch.setattr(services, "iter_stored", counted)
+    item = processed((media_dir / "clip.mp4").read_bytes(), filename="clip.mp4")
+    assert item.status == EvidenceItem.Status.CLEAN, item.status_reason
+    assert reads == [item.storage_name]
+
+
 def test_audio_statement_is_probed(clamd: str, media_dir: Path) -> None:
     item = processed((media_dir / "voice.mp3").read_bytes(), statement=True)
     assert item.status == EvidenceItem.Status.CLEAN
