@@ -279,6 +279,16 @@ def _local_path(name: str) -> Path | None:
     return Path(backend.path(name))
 
 
+def _private_directory(path: Path) -> None:
+    """Make the folder (and any missing above it) for the service user only,
+    as local storage makes the folders it saves into."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another request made it
+            directory.mkdir()
+        directory.chmod(0o700)
+
+
 def _staging_path(upload: Upload) -> Path | None:
     """Where a local storage keeps the upload's bytes; None on object storage."""
     return _local_path(_staging_name(upload))
@@ -326,7 +336,7 @@ class _StagingFile:
                 raise EvidenceError(
                     "incomplete", _("Part of the file is missing."), status=409
                 ) from exc
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _private_directory(path.parent)
             self.fd = os.open(path, flags, 0o600)
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -446,7 +456,7 @@ def _finish_in_place(*, upload: Upload, path: Path) -> EvidenceItem:
         item_id = uuid.uuid4()
         name = f"evidence/originals/{item_id}"
         original = Path(storage().path(name))
-        original.parent.mkdir(parents=True, exist_ok=True)
+        _private_directory(original.parent)
         os.link(path, original)
         _fsync_directory(original.parent)
         return _item_create(

@@ -258,8 +258,15 @@ if S3_BUCKET:
 else:
     _private_files = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
-        # No base_url: these files are never served from a public URL.
-        "OPTIONS": {"location": str(DATA_DIR / "private"), "base_url": None},
+        # No base_url: these files are never served from a public URL; and
+        # readable by the service's own user only (originals, derivatives,
+        # subject access exports alike).
+        "OPTIONS": {
+            "location": str(DATA_DIR / "private"),
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
     }
 STORAGES = {
     "default": _private_files,

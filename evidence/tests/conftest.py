@@ -99,11 +99,15 @@ def clamd_socket(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(autouse=True)
 def _evidence_settings(settings: Any, tmp_path: Path) -> None:
+    # The deployed local storage (its options: no public URL, private
+    # permissions), in this test's own folder.
+    deployed = settings.STORAGES["default"]
+    assert deployed["BACKEND"] == "django.core.files.storage.FileSystemStorage"
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "private"), "base_url": None},
+            **deployed,
+            "OPTIONS": {**deployed["OPTIONS"], "location": str(tmp_path / "private")},
         },
     }
 

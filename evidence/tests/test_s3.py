@@ -40,25 +40,21 @@ def s3(settings: Any, s3_endpoint: str) -> Any:
         **settings.STORAGES,
         "default": {
             "BACKEND": "storages.backends.s3.S3Storage",
+            # As hatecrime/settings.py configures S3 (none of local storage's options).
             "OPTIONS": {
-                **settings.STORAGES["default"].get("OPTIONS", {}),
-                **{
-                    "bucket_name": bucket,
-                    "endpoint_url": s3_endpoint,
-                    "region_name": "eu-west-2",
-                    "access_key": "test",
-                    "secret_key": "test",
-                    "default_acl": "private",
-                    "querystring_auth": True,
-                    "querystring_expire": 60,
-                    "object_parameters": {"ServerSideEncryption": "AES256"},
-                    "file_overwrite": False,
-                },
+                "bucket_name": bucket,
+                "endpoint_url": s3_endpoint,
+                "region_name": "eu-west-2",
+                "access_key": "test",
+                "secret_key": "test",
+                "default_acl": "private",
+                "querystring_auth": True,
+                "querystring_expire": 60,
+                "object_parameters": {"ServerSideEncryption": "AES256"},
+                "file_overwrite": False,
             },
         },
     }
-    settings.STORAGES["default"]["OPTIONS"].pop("location", None)
-    settings.STORAGES["default"]["OPTIONS"].pop("base_url", None)
     return client, bucket
 
 

@@ -53,6 +53,8 @@ def test_a_whole_file_hashed_on_arrival_is_moved_into_place(settings: Any, tmp_p
     with storages["default"].open(item.storage_name) as stored:
         assert stored.read() == data
     assert Upload.objects.get().status == Upload.Status.COMPLETE
+    # The service user's alone, as the chunked path's originals are.
+    assert Path(storages["default"].path(item.storage_name)).stat().st_mode & 0o777 == 0o600
 
 
 def test_upload_in_several_chunks_is_one_original(settings: pytest.FixtureRequest) -> None:
@@ -107,6 +109,20 @@ def test_on_local_storage_the_tools_read_the_stored_original_in_place(
     item = processed((media_dir / "clip.mp4").read_bytes(), filename="clip.mp4")
     assert item.status == EvidenceItem.Status.CLEAN, item.status_reason
     assert reads == [item.storage_name]
+
+
+def test_stored_files_are_readable_by_the_service_only(clamd: str) -> None:
+    # Local storage: the original (whichever path stored it) and its copies
+    # are the service user's alone, like the folders they are in.
+    item = processed(jpeg_with_location((300, 200)))
+    assert item.status == EvidenceItem.Status.CLEAN
+    backend = storages["default"]
+    names = [item.storage_name, *item.derivatives.values_list("storage_name", flat=True)]
+    assert len(names) == 3
+    for name in names:
+        path = Path(backend.path(name))
+        assert path.stat().st_mode & 0o777 == 0o600, name
+        assert path.parent.stat().st_mode & 0o777 == 0o700, name
 
 
 def test_audio_statement_is_probed(clamd: str, media_dir: Path) -> None:
