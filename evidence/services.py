@@ -46,7 +46,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NoReturn
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
@@ -223,6 +223,17 @@ def _receive(
         raise
     spool.seek(0)
     return spool, received
+
+
+def _chunk_refused(upload: Upload, exc: EvidenceError) -> NoReturn:
+    """A chunk over a limit fails the whole upload (a file too large, or
+    larger than declared, never becomes evidence); the error, in words
+    naming the kind's limit, goes to the person."""
+    if exc.code in ("too_large", "size_mismatch") and upload.status != Upload.Status.FAILED:
+        upload_fail(upload=upload, code=exc.code)
+    if exc.code == "too_large" and not exc.message:
+        raise too_large_error(upload.kind or None) from exc
+    raise exc
 
 
 def _check_arrived(received: int, expected_length: int | None, offset: int) -> None:
@@ -416,11 +427,7 @@ def _append_in_place(
                 _fsync_directory(path.parent)
         except EvidenceError as exc:
             os.ftruncate(fd, offset)
-            if exc.code in ("too_large", "size_mismatch") and upload.status != Upload.Status.FAILED:
-                upload_fail(upload=upload, code=exc.code)
-            if exc.code == "too_large" and not exc.message:
-                raise too_large_error(upload.kind or None) from exc
-            raise
+            _chunk_refused(upload, exc)
         except BaseException:
             os.ftruncate(fd, offset)
             raise
@@ -497,11 +504,7 @@ def upload_append_chunk(
             declared=upload.declared_size,
         )
     except EvidenceError as exc:
-        if exc.code in ("too_large", "size_mismatch"):
-            upload_fail(upload=upload, code=exc.code)
-        if exc.code == "too_large":
-            raise too_large_error(upload.kind or None) from exc
-        raise
+        _chunk_refused(upload, exc)
     with spool:
         _check_arrived(received, expected_length, offset)
         if offset == 0:
@@ -637,11 +640,10 @@ def _check_finishable(upload: Upload) -> None:
 
 
 def upload_finish(*, upload: Upload) -> EvidenceItem:
+    _check_finishable(upload)  # before touching any file: empty, incomplete
     staging = _staging_path(upload)
     if staging is not None:
-        _check_finishable(upload)  # before touching the file: empty, incomplete
         return _finish_in_place(upload=upload, path=staging)
-    _check_finishable(upload)
     parts = list(upload.parts.order_by("offset"))
     expected = 0
     for part in parts:
