@@ -2,5 +2,7 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from hatecrime.wsgi_input import SocketBodyMiddleware
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "hatecrime.settings")
-application = get_wsgi_application()
+application = SocketBodyMiddleware(get_wsgi_application())
