@@ -70,8 +70,14 @@ class Sha256:
                 raise ValueError(f"a saved SHA-256 state is {STATE_BYTES} bytes, not {len(state)}")
             self._context = ctypes.create_string_buffer(bytes(state), STATE_BYTES)
 
-    def update(self, data: bytes) -> None:
-        if _lib.SHA256_Update(self._context, data, len(data)) != 1:
+    def update(self, data: bytes | ctypes.Array[ctypes.c_char], length: int | None = None) -> None:
+        """Hash ``data``, or its first ``length`` bytes (a ctypes array over
+        a receive buffer is hashed where it lies, without a copy)."""
+        if length is None:
+            length = len(data)
+        elif not 0 <= length <= len(data):
+            raise ValueError("length is outside the data")
+        if _lib.SHA256_Update(self._context, data, length) != 1:
             raise RuntimeError("SHA256_Update failed")
 
     def state(self) -> bytes:

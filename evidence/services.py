@@ -59,7 +59,7 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from evidence import clamav, kinds, media, resumable
+from evidence import blockwriter, clamav, kinds, media, resumable
 from evidence.models import CustodyEvent, Derivative, EvidenceItem, Kind, Upload, UploadPart
 from evidence.signals import evidence_cleared
 
@@ -378,11 +378,11 @@ def _append_in_place(
     *, upload: Upload, offset: int, stream: IO[bytes], expected_length: int | None, path: Path
 ) -> Upload:
     """One chunk written at ``offset`` of the staging file, block by block:
-    each block is checked against the limits, hashed and written, and its
-    write-back started at once so the chunk's closing fdatasync waits only
-    for the last block. The offset and the hash state are committed only
-    after that fdatasync; on any failure the file is cut back to the offset
-    and nothing is counted."""
+    each block is received into a buffer, checked against the limits,
+    hashed, and written by a writer thread while the next block arrives
+    (evidence.blockwriter). The offset and the hash state are committed only
+    after every write has ended and fdatasync has returned; on any failure
+    the file is cut back to the offset and nothing is counted."""
     with _StagingFile(upload, path, create=True) as staging:
         _check_receiving(upload, offset)
         fd = staging.fd
@@ -395,34 +395,31 @@ def _append_in_place(
             "declared": upload.declared_size,
         }
         received = 0
-        head = b"" if offset == 0 else None  # the first bytes, until the kind is known
         try:
-            while block := stream.read(BLOCK):
-                received += len(block)
-                _check_limits(received, **limits)  # type: ignore[arg-type]
-                if head is not None:
-                    head += block
-                    if len(head) < kinds.SNIFF_BYTES:
-                        continue
-                    block, head = head, None
-                    _accept_first_bytes(upload, block, received)
-                    limits["kind_limit"] = max_bytes(upload.kind)
-                digest.update(block)
-                written = offset + received - len(block)
-                os.pwrite(fd, block, written)
-                write_back_soon(fd, written, len(block))
-            if head:
-                _accept_first_bytes(upload, head, received)
-                digest.update(head)
-                os.pwrite(fd, head, offset)
+            with blockwriter.block_writer(fd, path) as writer:
+                while True:
+                    buffer = writer.buffer()
+                    at = offset + received
+                    count = blockwriter.fill(stream, buffer.view, writer.want(at))
+                    if not count:
+                        break
+                    received += count
+                    _check_limits(received, **limits)  # type: ignore[arg-type]
+                    if at == 0:
+                        # The first bytes of the file decide its kind (a first
+                        # block shorter than that is the whole first chunk).
+                        _accept_first_bytes(
+                            upload, bytes(buffer.view[: min(count, kinds.SNIFF_BYTES)]), count
+                        )
+                        limits["kind_limit"] = max_bytes(upload.kind)
+                        _check_limits(received, **limits)  # type: ignore[arg-type]
+                    digest.update(buffer.array, count)
+                    writer.write(buffer, count, at)
             _check_arrived(received, expected_length, offset)
-            # Durable before acknowledged: fdatasync writes the data and the
-            # file's new size (not its timestamps, which nothing needs).
+            # Durable before acknowledged: fdatasync writes what is still in
+            # the page cache, the file's new size (not its timestamps, which
+            # nothing needs), and flushes the device's cache.
             os.fdatasync(fd)
-            # Written back now: let the chunk's pages go (while it was written
-            # they could not be), so the next chunk reuses them rather than
-            # pushing other files out of the page cache.
-            os.posix_fadvise(fd, offset, received, os.POSIX_FADV_DONTNEED)
             if offset == 0:
                 _fsync_directory(path.parent)
         except EvidenceError as exc:

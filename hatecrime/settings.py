@@ -418,12 +418,14 @@ EVIDENCE_MAX_BYTES = {
 }
 EVIDENCE_MAX_FILES = env.integer("EVIDENCE_MAX_FILES", 20, minimum=1)
 # One chunk of the chunked upload protocol: the most a request may carry.
-# A chunk is streamed to disk in 1 MiB blocks, never held, so this bounds
+# A chunk is streamed to disk in 2 MiB blocks, never held, so this bounds
 # only what a dropped connection loses (the chunk is sent again) and how
-# many requests a file takes: each request costs a few ms of CPU (the
-# middleware, the throttle, three queries) whatever its size. Clients may
-# send smaller chunks (the web page sends 4 MB, for weak connections).
-EVIDENCE_CHUNK_MAX_BYTES = env.integer("EVIDENCE_CHUNK_MAX_BYTES", 32 * _MB, minimum=1024)
+# many requests a file takes: each request costs about 7 ms (the middleware,
+# the throttle, three queries, the closing fdatasync) whatever its size,
+# against about 1 ms per MB received, so at 32 MB a quarter of a fast
+# upload's time went on requests (make bench). Clients may send smaller
+# chunks (the web page sends 4 MB, for weak connections).
+EVIDENCE_CHUNK_MAX_BYTES = env.integer("EVIDENCE_CHUNK_MAX_BYTES", 256 * _MB, minimum=1024)
 EVIDENCE_STAGED_TTL_SECONDS = env.integer("EVIDENCE_STAGED_TTL_SECONDS", 24 * 60 * 60, minimum=60)
 # Lifetime of the signed evidence links in a police referral's payload: long
 # enough for the force's system to fetch them, short enough that a leaked

@@ -29,7 +29,7 @@ from evidence.api.serializers import (
     UploadSerializer,
 )
 from evidence.models import EvidenceItem, Upload
-from evidence.views import STATUS_TEXT, request_content_length
+from evidence.views import STATUS_TEXT, request_body, request_content_length
 from privacy.throttling import ScopedThrottle
 
 UPLOAD_TOKEN_HEADER = "X-Upload-Token"  # noqa: S105 (a header name)
@@ -175,7 +175,7 @@ class UploadView(_UploadBase):
             upload = services.upload_append_chunk(
                 upload=upload,
                 offset=offset,
-                stream=request._request,  # type: ignore[arg-type]
+                stream=request_body(request._request),
                 expected_length=request_content_length(request._request),
             )
         except services.EvidenceError as exc:
