@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from evidence import services
 from evidence.models import CustodyEvent, EvidenceItem, Upload
-from evidence.pages import HashedTemporaryUploadedFile
+from evidence.multipart import HashedTemporaryUploadedFile
 from evidence.tests.conftest import jpeg_with_location, pdf_plain, png_bytes
 from evidence.tests.helpers import ALICE, processed, upload_bytes
 
