@@ -19,11 +19,14 @@ Figures, for the largest size (1 GiB in full mode, 100 MiB in quick):
 - throughput of each path, from the first request to the answer that makes
   the file evidence (chunked: create, every PATCH, finish; multipart: the one
   POST to the follow-up page), against writing the same bytes to a file on
-  the filesystem that holds the storage, fsync'd, in the same run;
+  the filesystem that holds the storage, fsync'd, in the same run; each side
+  the best of three (one run can be slowed by other work on a shared
+  machine, on either side), every run in the figure's detail;
 - the peak resident memory of the gunicorn worker that served the upload
   (VmHWM after resetting it through /proc/PID/clear_refs, and VmRSS sampled
-  every 20 ms) against that worker's RSS just before the upload, and the
-  difference between the peaks for the large and the small size.
+  every 20 ms) against that worker's RSS just before the upload, the worst
+  of the three runs, and the difference between the peaks for the large and
+  the small size.
 
 MB here is 1,048,576 bytes, as in the evidence size settings. Everything the
 group wrote (the evidence files under DATA_DIR/private, the baseline file) is
@@ -61,6 +64,7 @@ WARMUP_BYTES = 2 * MB
 WARMUPS = 3  # per path, so each worker has run both paths before it is measured
 SEND_BLOCK = MB
 DISK_RUNS = 3  # the disk baseline is the best of this many writes
+UPLOAD_RUNS = 3  # and each upload figure the best of this many uploads
 SAMPLE_SECONDS = 0.02
 
 THROUGHPUT_GOAL = 0.5  # at least this share of the fsync'd disk write
@@ -196,6 +200,7 @@ class Client:
         return match.group(1).decode()
 
     def close(self) -> None:
+        """Close the connection; the next request opens a new one."""
         self.connection.close()
 
 
@@ -485,7 +490,10 @@ def uploads(bench: Bench) -> list[Figure]:
         hashes = {size: payload.sha256() for size, payload in payloads.items()}
         follow_up_sign_in(client)
 
+        # Each upload starts on a new connection (cookies are kept): the last
+        # one may have sat idle past the server's keep-alive meanwhile.
         def chunked(payload: Payload) -> dict[str, Any]:
+            client.close()
             answer = upload_chunked(client, payload)
             if answer["sha256"] != hashes.get(payload.size, answer["sha256"]) or (
                 answer["size"] != payload.size
@@ -494,6 +502,7 @@ def uploads(bench: Bench) -> list[Figure]:
             return {"requests": answer["requests"], "chunk_bytes": answer["chunk_bytes"]}
 
         def multipart(payload: Payload) -> dict[str, Any]:
+            client.close()
             return upload_multipart(client, payload)
 
         log(f"  warm-up: {WARMUPS} uploads of {WARMUP_BYTES // MB} MB each way")
@@ -513,11 +522,17 @@ def uploads(bench: Bench) -> list[Figure]:
             disk[size] = max(disk_runs[size])
             runs = ", ".join(f"{rate:.0f}" for rate in disk_runs[size])
             log(f"  disk write {size // MB} MB, fsync'd: {disk[size]:.0f} MB/s (best of {runs})")
-        results = {
-            (label, size): measured(bench, label, payloads[size], upload)
+        # Each upload figure is the fastest of UPLOAD_RUNS, as the baseline is
+        # the fastest of DISK_RUNS, and its memory the worst of them.
+        runs = {
+            (label, size): [
+                measured(bench, label, payloads[size], upload) for _ in range(UPLOAD_RUNS)
+            ]
             for size in (large, small)
             for label, upload in (("chunked", chunked), ("multipart", multipart))
         }
+        results = {key: max(served, key=lambda s: s.mb_per_s) for key, served in runs.items()}
+        worst = {key: max(served, key=lambda s: s.growth_mb) for key, served in runs.items()}
         stored = sum(1 for path in (storage_dir / "evidence").rglob("*") if path.is_file())
     finally:
         client.close()
@@ -551,7 +566,15 @@ def uploads(bench: Bench) -> list[Figure]:
     figures = []
     for label in ("chunked", "multipart"):
         big, little = results[(label, large)], results[(label, small)]
-        detail = {**common, "large": big.detail(), "small": little.detail()}
+        detail = {
+            **common,
+            "large": big.detail(),
+            "small": little.detail(),
+            "runs_mb_per_s": {
+                str(size // MB): [round(served.mb_per_s, 1) for served in runs[(label, size)]]
+                for size in (large, small)
+            },
+        }
         ratio = big.mb_per_s / disk[large]
         figures.append(
             Figure(
@@ -564,6 +587,7 @@ def uploads(bench: Bench) -> list[Figure]:
                 detail=detail,
             )
         )
+        big, little = worst[(label, large)], worst[(label, small)]
         between = abs(big.peak_kb - little.peak_kb) / 1024
         figures.append(
             Figure(
@@ -578,7 +602,12 @@ def uploads(bench: Bench) -> list[Figure]:
                 met=big.growth_mb <= RSS_OVER_IDLE_GOAL_MB
                 and little.growth_mb <= RSS_OVER_IDLE_GOAL_MB
                 and between < RSS_SIZES_GOAL_MB,
-                detail={**detail, "peaks_apart_mb": round(between, 1)},
+                detail={
+                    **detail,
+                    "large": big.detail(),
+                    "small": little.detail(),
+                    "peaks_apart_mb": round(between, 1),
+                },
             )
         )
     return figures
