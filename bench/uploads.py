@@ -524,15 +524,15 @@ def uploads(bench: Bench) -> list[Figure]:
             log(f"  disk write {size // MB} MB, fsync'd: {disk[size]:.0f} MB/s (best of {runs})")
         # Each upload figure is the fastest of UPLOAD_RUNS, as the baseline is
         # the fastest of DISK_RUNS, and its memory the worst of them.
-        runs = {
+        uploads_run = {
             (label, size): [
                 measured(bench, label, payloads[size], upload) for _ in range(UPLOAD_RUNS)
             ]
             for size in (large, small)
             for label, upload in (("chunked", chunked), ("multipart", multipart))
         }
-        results = {key: max(served, key=lambda s: s.mb_per_s) for key, served in runs.items()}
-        worst = {key: max(served, key=lambda s: s.growth_mb) for key, served in runs.items()}
+        results = {k: max(served, key=lambda s: s.mb_per_s) for k, served in uploads_run.items()}
+        worst = {k: max(served, key=lambda s: s.growth_mb) for k, served in uploads_run.items()}
         stored = sum(1 for path in (storage_dir / "evidence").rglob("*") if path.is_file())
     finally:
         client.close()
@@ -571,7 +571,7 @@ def uploads(bench: Bench) -> list[Figure]:
             "large": big.detail(),
             "small": little.detail(),
             "runs_mb_per_s": {
-                str(size // MB): [round(served.mb_per_s, 1) for served in runs[(label, size)]]
+                str(size // MB): [round(s.mb_per_s, 1) for s in uploads_run[(label, size)]]
                 for size in (large, small)
             },
         }

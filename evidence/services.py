@@ -7,15 +7,16 @@ The chunked upload protocol (web and API share it):
 2. ``upload_append_chunk`` takes the bytes at ``offset``; the offset must be
    exactly the number of bytes received so far (a repeated or out-of-order
    chunk is refused with the current offset, so a client that lost a
-   response asks for the offset and resumes). The body is read in 1 MiB
-   blocks and never held whole: memory stays flat whatever the chunk or
-   file size. The first chunk decides the kind by content, and every block
+   response asks for the offset and resumes). The body is read in blocks
+   (2 MiB on local storage, 1 MiB for object storage) and never held whole:
+   memory stays flat whatever the chunk or file size. The first chunk decides the kind by content, and every block
    is checked against that kind's size limit before it is stored. The
    SHA-256 is carried on block by block and its state saved with the offset
    (evidence.resumable), so no byte is hashed twice.
    On local storage every chunk is written in place into one staging file
    per upload, under an exclusive lock on that file (a second request for
-   the same upload meanwhile is refused with the offset), and made durable
+   the same upload meanwhile is refused with the offset), by a writer thread
+   while the next block arrives (evidence.blockwriter), and made durable
    (fdatasync) before the offset that acknowledges it is committed: an
    acknowledged chunk survives a crash, and bytes past the committed offset
    are never counted. On object storage (S3), where an object cannot be
@@ -65,10 +66,9 @@ from evidence.signals import evidence_cleared
 
 logger = logging.getLogger(__name__)
 
-# Request bodies and stored files are read in blocks of this size. Memory
-# stays flat whatever the file size, and the cost per block stays small: with
-# 64 KiB reads a 1 GB upload managed about 100 MB/s on the bench, much of it
-# gunicorn copying what it had buffered on every read (see make bench).
+# Stored files, and chunks bound for object storage, are read in blocks of
+# this size (chunks on local storage in evidence.blockwriter's): memory stays
+# flat whatever the file size, and the cost per block stays small.
 BLOCK = 1024 * 1024
 
 
@@ -303,24 +303,6 @@ def _private_directory(path: Path) -> None:
 def _staging_path(upload: Upload) -> Path | None:
     """Where a local storage keeps the upload's bytes; None on object storage."""
     return _local_path(_staging_name(upload))
-
-
-# How far behind the newest block write_back_soon looks for pages that have
-# been written back since and can go: a few blocks, which the disk writes
-# in a few ms, while the next blocks arrive.
-WRITE_BACK_LAG = 4 * BLOCK
-
-
-def write_back_soon(fd: int, start: int, length: int) -> None:
-    """Start writing these bytes to disk now rather than at the fsync that
-    ends the request, so the disk works while the next block arrives and
-    the fsync waits only for the last one; and let the pages of the blocks
-    just before go once they are written, so a 2 GB upload neither fills
-    the page cache nor pushes other files out of it (nobody reads an upload
-    while it arrives). POSIX_FADV_DONTNEED does both: it starts the
-    write-back of dirty pages and drops only pages already written."""
-    behind = max(0, start - WRITE_BACK_LAG)
-    os.posix_fadvise(fd, behind, start + length - behind, os.POSIX_FADV_DONTNEED)
 
 
 def _fsync_directory(path: Path) -> None:
