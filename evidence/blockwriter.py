@@ -92,6 +92,7 @@ class BlockWriter:
         self.free: deque[Buffer] = deque(self.buffers)
         self.writing: deque[tuple[Future[None], Buffer]] = deque()
         self.thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="evidence-write")
+        self.closed = False
 
     def buffer(self) -> Buffer:
         """A buffer to receive into: a free one, or the oldest once written."""
@@ -127,7 +128,10 @@ class BlockWriter:
     def close(self, *, check: bool = True) -> None:
         """Wait for every write and free the buffers; with ``check``, raise
         the first write that failed. Always called, so no write lands after
-        the caller has cut the file back."""
+        the caller has cut the file back; a second call does nothing."""
+        if self.closed:
+            return
+        self.closed = True
         self.thread.shutdown(wait=True)
         try:
             if check:

@@ -85,10 +85,10 @@ class _FileSink:
         try:
             if self.filled:
                 self.writer.write(self.buffer, self.filled, self.written)
+            self.writer.close()  # every write has ended (a failed one is raised)
         except BaseException:
             self.abort()
             raise
-        self.writer.close()
         self.file.size = self.size
         self.file.sha256 = self.digest.hexdigest()
         self.file.seek(0)

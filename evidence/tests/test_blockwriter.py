@@ -96,6 +96,7 @@ def test_a_write_that_fails_is_raised_not_lost(tmp_path: Path) -> None:
             buffer.view[:100] = b"x" * 100
             writer.write(buffer, 100, 0)
         assert raised.value.errno == errno.EBADF
+        writer.close()  # closing again (a caller cleaning up after it) does nothing
     finally:
         os.close(fd)
 
