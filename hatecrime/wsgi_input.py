@@ -10,8 +10,8 @@ and into a caller's buffer with ``readinto`` (evidence uploads hash and write
 from a fixed buffer, so no byte is copied in Python at all).
 
 It relies on three things inside gunicorn (pinned in uv.lock), checked for
-every request before they are used; any request they do not describe keeps
-gunicorn's own ``wsgi.input``:
+every request before they are used; any request they do not describe, or a
+gunicorn without them, keeps gunicorn's own ``wsgi.input``:
 
 - the body is a ``gunicorn.http.body.Body`` whose reader is a
   ``LengthReader`` (a Content-Length body; chunked transfer encoding keeps
@@ -131,12 +131,20 @@ class SocketBody(io.RawIOBase):
 
 def socket_body(environ: dict[str, Any]) -> SocketBody | None:
     """A SocketBody for this request when gunicorn serves it with a
-    Content-Length body; None otherwise."""
+    Content-Length body and has the internals described above; None
+    otherwise (a gunicorn that changed them keeps its own reader)."""
     body = environ.get("wsgi.input")
-    if not isinstance(body, Body) or body.buf.tell():
+    if not isinstance(body, Body) or not hasattr(body, "failed"):
         return None
-    reader = body.reader
-    if not isinstance(reader, LengthReader) or not isinstance(reader.unreader, SocketUnreader):
+    reader, buffered = getattr(body, "reader", None), getattr(body, "buf", None)
+    if not isinstance(reader, LengthReader) or buffered is None or buffered.tell():
+        return None
+    unreader = getattr(reader, "unreader", None)
+    if not (
+        isinstance(unreader, SocketUnreader)
+        and isinstance(getattr(reader, "length", None), int)
+        and all(hasattr(unreader, name) for name in ("sock", "take_buffered", "unread"))
+    ):
         return None
     return SocketBody(body)
 
