@@ -32,7 +32,7 @@ import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import IO, Any
+from typing import Any
 
 BLOCK = 2 * 1024 * 1024  # one buffer
 BUFFERS = 3  # one being received, up to two being written
@@ -57,7 +57,7 @@ class Buffer:
             self.memory.close()
 
 
-def fill(stream: IO[bytes] | Any, view: memoryview, size: int) -> int:
+def fill(stream: Any, view: memoryview, size: int) -> int:
     """Read up to ``size`` bytes into ``view``; fewer only at the end of the
     stream. With ``readinto`` (the request body read from the socket,
     hatecrime.wsgi_input) the bytes land in the buffer straight from the

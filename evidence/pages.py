@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -62,13 +62,8 @@ def handle_files_action(request: HttpRequest, owner: str) -> tuple[bool, PageErr
                     declared_size=uploaded.size,
                     is_statement=field == "statement",
                 )
-                services.upload_complete_file(
-                    upload=upload,
-                    file=uploaded,
-                    sha256=uploaded.sha256
-                    if isinstance(uploaded, HashedTemporaryUploadedFile)
-                    else None,
-                )
+                hashed = cast(HashedTemporaryUploadedFile, uploaded)  # takes_files' handler made it
+                services.upload_complete_file(upload=upload, file=hashed, sha256=hashed.sha256)
             except services.EvidenceError as exc:
                 name = kinds.safe_filename(uploaded.name or "")
                 errors.append({"field": field, "message": f"{name}: {exc.message}"})

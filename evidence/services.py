@@ -515,33 +515,6 @@ def upload_append_chunk(
     return upload
 
 
-def upload_append_file(*, upload: Upload, stream: IO[bytes]) -> Upload:
-    """Send a whole file (a plain form upload) through the chunked path."""
-    chunk = settings.EVIDENCE_CHUNK_MAX_BYTES
-
-    class _Limited:
-        def __init__(self) -> None:
-            self.left = chunk
-
-        def read(self, size: int = -1) -> bytes:
-            if self.left <= 0:
-                return b""
-            data = stream.read(min(size if size > 0 else self.left, self.left))
-            self.left -= len(data)
-            return data
-
-    while True:
-        before = upload.offset
-        try:
-            upload = upload_append_chunk(upload=upload, offset=upload.offset, stream=_Limited())  # type: ignore[arg-type]
-        except EvidenceError as exc:
-            if exc.code == "empty_chunk" and before > 0:
-                return upload
-            raise
-        if upload.offset - before < chunk:
-            return upload
-
-
 class _PartsReader:
     """The parts of an upload read in order as one stream, hashed on the way."""
 
@@ -645,18 +618,12 @@ def upload_finish(*, upload: Upload) -> EvidenceItem:
     )
 
 
-def upload_complete_file(*, upload: Upload, file: File, sha256: str | None = None) -> EvidenceItem:
-    """A whole file already on the server (a plain form upload) becomes evidence.
-
-    When it is in a temporary file and its SHA-256 was computed while it
-    arrived, it is checked and stored as the original directly (on local
-    storage a rename): no parts, no second pass over the bytes. Otherwise it
-    goes through the chunked path.
+def upload_complete_file(*, upload: Upload, file: File, sha256: str) -> EvidenceItem:
+    """A whole file already on the server (a plain form upload, written to a
+    temporary file and hashed while it arrived: evidence.multipart) becomes
+    evidence: checked and stored as the original directly (on local storage
+    a rename), no parts, no second pass over the bytes.
     """
-    temporary_path = getattr(file, "temporary_file_path", None)
-    if sha256 is None or temporary_path is None:
-        upload = upload_append_file(upload=upload, stream=file)
-        return upload_finish(upload=upload)
     _check_receiving(upload, 0)
     size = file.size or 0
     if size == 0:

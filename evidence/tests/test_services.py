@@ -15,7 +15,7 @@ from evidence import services
 from evidence.models import CustodyEvent, EvidenceItem, Upload
 from evidence.multipart import HashedTemporaryUploadedFile
 from evidence.tests.conftest import jpeg_with_location, pdf_plain, png_bytes
-from evidence.tests.helpers import ALICE, processed, upload_bytes
+from evidence.tests.helpers import ALICE, processed, upload_bytes, upload_stream
 
 pytestmark = pytest.mark.django_db
 
@@ -211,7 +211,7 @@ def test_memory_stays_flat_while_a_large_file_is_sent_and_finished(settings: Any
     upload = services.upload_create(owner=ALICE, filename="big.png", declared_size=size)
     tracemalloc.start()
     try:
-        upload = services.upload_append_file(upload=upload, stream=io.BufferedReader(Zeros()))
+        upload = upload_stream(upload=upload, stream=io.BufferedReader(Zeros()))
         item = services.upload_finish(upload=upload)
         _current, peak = tracemalloc.get_traced_memory()
     finally:
@@ -230,7 +230,7 @@ def test_chunks_go_into_one_staging_file_that_becomes_the_original_uncopied(
     settings.EVIDENCE_CHUNK_MAX_BYTES = 1024
     data = jpeg_with_location((400, 300))
     upload = services.upload_create(owner=ALICE, filename="photo.jpg", declared_size=len(data))
-    upload = services.upload_append_file(upload=upload, stream=io.BytesIO(data))
+    upload = upload_stream(upload=upload, stream=io.BytesIO(data))
     staging = _staging(upload)
     assert staging.read_bytes() == data
     assert not upload.parts.exists()
